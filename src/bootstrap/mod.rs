@@ -1,0 +1,6 @@
+//! The domain: kubeadm bootstrap material (tokens, PKI, node configs), reusable
+//! on its own. Nothing here knows about Terraform, tonic, prost or msgpack.
+
+pub mod duration;
+pub mod secret;
+pub mod token;

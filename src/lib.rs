@@ -1,0 +1,10 @@
+//! terraform-provider-kubeadm: renders kubeadm nodes as Ignition configs from
+//! plain Terraform, without a Cluster API management cluster.
+//!
+//! Three layers, one way: `tfplugin` (the protocol, knows no Kubernetes),
+//! `bootstrap` (the domain, knows no protocol) and `provider` (the glue).
+#![forbid(unsafe_code)]
+
+pub mod bootstrap;
+pub mod provider;
+pub mod tfplugin;

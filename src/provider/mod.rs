@@ -1,0 +1,90 @@
+//! The glue between the protocol framework (`tfplugin`) and the domain
+//! (`bootstrap`): the provider block, and one file per resource or data source.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use crate::tfplugin::diag::Diagnostics;
+use crate::tfplugin::framework::{DataSource, Provider, Resource};
+use crate::tfplugin::schema::{Block, Schema};
+use crate::tfplugin::value::Value;
+
+pub mod bootstrap_token;
+pub mod store_config;
+
+use store_config::StoreConfig;
+
+/// The provider's registry address.
+pub const ADDRESS: &str = "registry.terraform.io/kubeadm-ignition/kubeadm";
+/// The provider type name.
+pub const TYPE_NAME: &str = "kubeadm";
+
+/// Where "now" comes from (injected so tests are deterministic).
+pub type Clock = Arc<dyn Fn() -> OffsetDateTime + Send + Sync>;
+
+/// What ConfigureProvider builds once per process.
+#[derive(Debug)]
+pub struct ProviderData {
+    pub store: StoreConfig,
+}
+
+/// The kubeadm provider.
+pub struct KubeadmProvider {
+    clock: Clock,
+}
+
+impl Default for KubeadmProvider {
+    fn default() -> Self {
+        KubeadmProvider { clock: Arc::new(OffsetDateTime::now_utc) }
+    }
+}
+
+impl KubeadmProvider {
+    pub fn with_clock(clock: Clock) -> Self {
+        KubeadmProvider { clock }
+    }
+}
+
+pub fn provider_schema() -> Schema {
+    Schema::new(
+        0,
+        Block::default().with_blocks(vec![store_config::block_type()]).describe(
+            "Renders kubeadm nodes (init, control-plane join, worker) as Ignition configs for Flatcar and Fedora CoreOS, with the cluster PKI and bootstrap tokens, from plain Terraform.",
+        ),
+    )
+}
+
+#[async_trait]
+impl Provider for KubeadmProvider {
+    type Data = ProviderData;
+
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        provider_schema()
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        store_config::validate(config, diags);
+    }
+
+    async fn configure(&self, config: &Value, diags: &mut Diagnostics) -> Option<ProviderData> {
+        store_config::validate(config, diags);
+        if diags.has_errors() {
+            return None;
+        }
+        Some(ProviderData { store: store_config::parse(config) })
+    }
+
+    fn resources(&self) -> Vec<Arc<dyn Resource<ProviderData>>> {
+        vec![Arc::new(bootstrap_token::BootstrapTokenResource::new(self.clock.clone()))]
+    }
+
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource<ProviderData>>> {
+        Vec::new()
+    }
+}
