@@ -1,0 +1,498 @@
+//! Acceptance harness in the style of terraform-plugin-testing: each test is
+//! a list of steps run in a fresh working directory against every Terraform
+//! binary found, with the freshly built provider attached through
+//! `TF_REATTACH_PROVIDERS` (a new debug server around every CLI command).
+//!
+//! A config step runs `plan -out`, `apply`, the checks on `show -json`, then
+//! requires `plan -refresh=false` and `plan` to be empty. An import step runs
+//! `terraform import` in a new directory and compares the imported attributes
+//! with the created ones. At the end the harness destroys everything and
+//! checks nothing is left.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::Value as Json;
+
+pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/kubeadm-ignition/kubeadm";
+
+/// The provider binary under test.
+pub fn provider_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_terraform-provider-kubeadm"))
+}
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// One Terraform binary to test against.
+#[derive(Debug, Clone)]
+pub struct Terraform {
+    pub path: PathBuf,
+    pub version: String,
+}
+
+impl Terraform {
+    /// Major and minor version, e.g. (1, 15).
+    pub fn minor(&self) -> (u32, u32) {
+        let mut parts = self.version.split('.').map(|p| p.parse().unwrap_or(0));
+        (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+    }
+}
+
+fn version_of(path: &Path) -> Option<String> {
+    let dir = tempfile::tempdir().ok()?;
+    let cli = dir.path().join("cli.tfrc");
+    std::fs::write(&cli, "").ok()?;
+    let out = Command::new(path)
+        .arg("version")
+        .arg("-json")
+        .current_dir(dir.path())
+        .env("TF_CLI_CONFIG_FILE", &cli)
+        .env("CHECKPOINT_DISABLE", "1")
+        .output()
+        .ok()?;
+    let j: Json = serde_json::from_slice(&out.stdout).ok()?;
+    j["terraform_version"].as_str().map(str::to_string)
+}
+
+/// Every distinct Terraform to test against: `TF_ACC_TERRAFORM_PATH` alone
+/// when set; otherwise the one on PATH plus those installed in `.tools/` by
+/// `scripts/install-terraform.sh`. Fails loudly when the pinned versions are
+/// missing, so a machine without them cannot pass by testing less.
+pub fn terraforms() -> Vec<Terraform> {
+    static FOUND: std::sync::OnceLock<Vec<Terraform>> = std::sync::OnceLock::new();
+    FOUND
+        .get_or_init(|| {
+            if let Ok(p) = std::env::var("TF_ACC_TERRAFORM_PATH") {
+                let path = PathBuf::from(p);
+                let version = version_of(&path).expect("TF_ACC_TERRAFORM_PATH is not a working terraform");
+                return vec![Terraform { path, version }];
+            }
+            let tools = std::env::var("KUBEADM_TOOLS_DIR").map(PathBuf::from).unwrap_or_else(|_| repo_root().join(".tools"));
+            let mut candidates: Vec<PathBuf> = Vec::new();
+            if let Ok(path) = std::env::var("PATH") {
+                if let Some(p) = std::env::split_paths(&path).map(|d| d.join("terraform")).find(|p| p.is_file()) {
+                    candidates.push(p);
+                }
+            }
+            let pinned = ["1.0.3", "1.15.5"];
+            for v in pinned {
+                candidates.push(tools.join(format!("terraform-{v}")).join("terraform"));
+            }
+            let mut found: Vec<Terraform> = Vec::new();
+            for path in candidates {
+                if let Some(version) = version_of(&path) {
+                    if !found.iter().any(|t| t.version == version) {
+                        found.push(Terraform { path, version });
+                    }
+                }
+            }
+            for v in pinned {
+                assert!(
+                    found.iter().any(|t| t.version == v),
+                    "Terraform {v} is missing: run scripts/install-terraform.sh (or set TF_ACC_TERRAFORM_PATH to test one binary)"
+                );
+            }
+            found.sort_by_key(|t| t.minor());
+            found
+        })
+        .clone()
+}
+
+/// A provider process in debug mode; killed on drop.
+pub struct DebugServer {
+    child: Child,
+    pub reattach: String,
+}
+
+impl DebugServer {
+    pub fn start(extra_env: &[(String, String)]) -> DebugServer {
+        let mut cmd = Command::new(provider_binary());
+        cmd.arg("--debug").stdout(Stdio::piped()).stderr(Stdio::inherit()).stdin(Stdio::null());
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("start the provider in debug mode");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(rest) = line.trim().strip_prefix("TF_REATTACH_PROVIDERS='") {
+                    let _ = tx.send(rest.trim_end_matches('\'').to_string());
+                }
+            }
+        });
+        let reattach = match rx.recv_timeout(Duration::from_secs(20)) {
+            Ok(r) => r,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("the provider did not print TF_REATTACH_PROVIDERS within 20 s");
+            }
+        };
+        DebugServer { child, reattach }
+    }
+}
+
+impl Drop for DebugServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A Terraform state as `terraform show -json` prints it, flattened per resource.
+#[derive(Debug, Clone, Default)]
+pub struct State {
+    /// address → attribute values
+    pub resources: BTreeMap<String, Json>,
+    pub raw: Json,
+}
+
+impl State {
+    pub fn parse(show_json: &[u8]) -> State {
+        let raw: Json = serde_json::from_slice(show_json).unwrap_or(Json::Null);
+        let mut resources = BTreeMap::new();
+        fn walk(module: &Json, out: &mut BTreeMap<String, Json>) {
+            for r in module["resources"].as_array().into_iter().flatten() {
+                if let Some(addr) = r["address"].as_str() {
+                    out.insert(addr.to_string(), r["values"].clone());
+                }
+            }
+            for m in module["child_modules"].as_array().into_iter().flatten() {
+                walk(m, out);
+            }
+        }
+        walk(&raw["values"]["root_module"], &mut resources);
+        State { resources, raw }
+    }
+
+    /// An attribute of a resource (Json::Null when absent).
+    pub fn attr(&self, address: &str, name: &str) -> Json {
+        self.resources.get(address).map(|v| v[name].clone()).unwrap_or(Json::Null)
+    }
+
+    pub fn str(&self, address: &str, name: &str) -> String {
+        match self.attr(address, name) {
+            Json::String(s) => s,
+            other => panic!("{address}.{name} is not a string: {other}"),
+        }
+    }
+
+    /// Output values.
+    pub fn output(&self, name: &str) -> Json {
+        self.raw["values"]["outputs"][name]["value"].clone()
+    }
+}
+
+pub type Check = Box<dyn Fn(&State) -> Result<(), String> + Send + Sync>;
+
+/// How an import step finds its ID.
+pub enum ImportId {
+    Fixed(String),
+    FromState(Box<dyn Fn(&State) -> String + Send + Sync>),
+    /// The `id` attribute of the resource.
+    FromId,
+}
+
+/// One test step.
+pub enum Step {
+    Config {
+        config: String,
+        checks: Vec<Check>,
+        /// When set, plan or apply must fail with output matching all of these.
+        expect_error: Vec<String>,
+        /// The plans after apply may show changes (e.g. a resource dropped by refresh).
+        expect_non_empty_plan: bool,
+    },
+    Import {
+        resource: String,
+        id: ImportId,
+        /// Compare the imported attributes with the state of the previous step.
+        verify: bool,
+        ignore: Vec<String>,
+    },
+}
+
+impl Step {
+    pub fn config(config: impl Into<String>) -> Step {
+        Step::Config {
+            config: config.into(),
+            checks: Vec::new(),
+            expect_error: Vec::new(),
+            expect_non_empty_plan: false,
+        }
+    }
+    pub fn check(mut self, f: impl Fn(&State) -> Result<(), String> + Send + Sync + 'static) -> Step {
+        if let Step::Config { checks, .. } = &mut self {
+            checks.push(Box::new(f));
+        }
+        self
+    }
+    pub fn expect_error(mut self, pattern: &str) -> Step {
+        if let Step::Config { expect_error, .. } = &mut self {
+            expect_error.push(pattern.to_string());
+        }
+        self
+    }
+    pub fn expect_non_empty_plan(mut self) -> Step {
+        if let Step::Config { expect_non_empty_plan, .. } = &mut self {
+            *expect_non_empty_plan = true;
+        }
+        self
+    }
+    pub fn import(resource: &str, id: ImportId) -> Step {
+        Step::Import { resource: resource.to_string(), id, verify: true, ignore: Vec::new() }
+    }
+    pub fn ignore(mut self, attrs: &[&str]) -> Step {
+        if let Step::Import { ignore, .. } = &mut self {
+            ignore.extend(attrs.iter().map(|s| s.to_string()));
+        }
+        self
+    }
+}
+
+/// A working directory bound to one Terraform binary.
+pub struct WorkDir {
+    pub tf: Terraform,
+    pub dir: tempfile::TempDir,
+    cli_config: PathBuf,
+    pub env: Vec<(String, String)>,
+    /// Provider environment (passed to the debug server).
+    pub provider_env: Vec<(String, String)>,
+}
+
+/// The outcome of one CLI command.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(o: Output) -> Run {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+    pub fn combined(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+impl WorkDir {
+    pub fn new(tf: &Terraform) -> WorkDir {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cli_config = dir.path().join(".terraformrc");
+        std::fs::write(&cli_config, "").expect("cli config");
+        WorkDir { tf: tf.clone(), dir, cli_config, env: Vec::new(), provider_env: Vec::new() }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write_config(&self, config: &str) {
+        std::fs::write(self.path().join("main.tf"), config).expect("write main.tf");
+    }
+
+    /// The base command: a clean environment apart from PATH and HOME.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(&self.tf.path);
+        cmd.args(args).current_dir(self.path()).env_clear().stdin(Stdio::null());
+        for k in ["PATH", "HOME", "TMPDIR", "LANG"] {
+            if let Ok(v) = std::env::var(k) {
+                cmd.env(k, v);
+            }
+        }
+        cmd.env("TF_CLI_CONFIG_FILE", &self.cli_config)
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("TF_IN_AUTOMATION", "1")
+            .env("TF_INPUT", "0");
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    /// Runs a terraform command with a fresh debug server attached.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let server = DebugServer::start(&self.provider_env);
+        let mut cmd = self.command(args);
+        cmd.env("TF_REATTACH_PROVIDERS", &server.reattach);
+        let out = cmd.output().expect("run terraform");
+        drop(server);
+        Run::from(out)
+    }
+
+    /// Runs and requires success.
+    pub fn ok(&self, args: &[&str]) -> Run {
+        let r = self.run(args);
+        assert_eq!(r.code, 0, "terraform {} failed on {}:\n{}", args.join(" "), self.tf.version, r.combined());
+        r
+    }
+
+    pub fn init(&self) {
+        self.ok(&["init", "-input=false", "-no-color"]);
+    }
+
+    pub fn state(&self) -> State {
+        let r = self.ok(&["show", "-json", "-no-color"]);
+        State::parse(r.stdout.as_bytes())
+    }
+
+    /// `plan -detailed-exitcode`: true when the plan is empty.
+    pub fn plan_is_empty(&self, extra: &[&str]) -> (bool, String) {
+        let mut args = vec!["plan", "-input=false", "-no-color", "-detailed-exitcode"];
+        args.extend_from_slice(extra);
+        let r = self.run(&args);
+        match r.code {
+            0 => (true, r.combined()),
+            2 => (false, r.combined()),
+            _ => panic!("terraform plan failed on {}:\n{}", self.tf.version, r.combined()),
+        }
+    }
+}
+
+/// Runs `steps` against every Terraform found, then destroys and checks that
+/// nothing is left. `config_for` may adapt configs per version.
+pub fn run_case(name: &str, steps: &[Step]) {
+    for tf in terraforms() {
+        run_case_on(name, &tf, steps, &[]);
+    }
+}
+
+pub fn run_case_on(name: &str, tf: &Terraform, steps: &[Step], provider_env: &[(String, String)]) {
+    let mut wd = WorkDir::new(tf);
+    wd.provider_env = provider_env.to_vec();
+    let mut last_config: Option<String> = None;
+    let mut last_good: Option<String> = None;
+    let mut initialised = false;
+    let mut last_state = State::default();
+    let ctx = |i: usize| format!("{name}, step {}, Terraform {}", i + 1, tf.version);
+    for (i, step) in steps.iter().enumerate() {
+        match step {
+            Step::Config { config, checks, expect_error, expect_non_empty_plan } => {
+                wd.write_config(config);
+                if !initialised {
+                    wd.init();
+                    initialised = true;
+                }
+                last_config = Some(config.clone());
+                let plan = wd.run(&["plan", "-input=false", "-no-color", "-out=tfplan"]);
+                let outcome =
+                    if plan.code != 0 { plan } else { wd.run(&["apply", "-input=false", "-no-color", "tfplan"]) };
+                if !expect_error.is_empty() {
+                    assert_ne!(outcome.code, 0, "{}: expected an error, got success:\n{}", ctx(i), outcome.combined());
+                    let text = outcome.combined();
+                    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+                    for pat in expect_error {
+                        assert!(flat.contains(pat.as_str()), "{}: error output lacks {pat:?}:\n{text}", ctx(i));
+                    }
+                    assert!(
+                        !text.contains("panic") && !text.contains("crashed"),
+                        "{}: the provider crashed:\n{text}",
+                        ctx(i)
+                    );
+                    // A failed step changes nothing that was already applied.
+                    let now = wd.state();
+                    assert_eq!(now.resources, last_state.resources, "{}: the failed step changed the state", ctx(i));
+                    // Later steps and the final destroy run on the last good config.
+                    last_config = last_good.clone();
+                    if let Some(good) = &last_good {
+                        wd.write_config(good);
+                    }
+                    continue;
+                }
+                assert_eq!(outcome.code, 0, "{}: plan/apply failed:\n{}", ctx(i), outcome.combined());
+                last_good = Some(config.clone());
+                let state = wd.state();
+                for c in checks {
+                    if let Err(e) = c(&state) {
+                        panic!("{}: check failed: {e}\nstate: {:#}", ctx(i), state.raw["values"]);
+                    }
+                }
+                let (empty_no_refresh, out1) = wd.plan_is_empty(&["-refresh=false"]);
+                let (empty_refresh, out2) = wd.plan_is_empty(&[]);
+                if *expect_non_empty_plan {
+                    assert!(!empty_refresh, "{}: expected a non-empty plan after refresh", ctx(i));
+                } else {
+                    assert!(empty_no_refresh, "{}: plan -refresh=false not empty:\n{out1}", ctx(i));
+                    assert!(empty_refresh, "{}: plan not empty:\n{out2}", ctx(i));
+                }
+                last_state = state;
+            }
+            Step::Import { resource, id, verify, ignore } => {
+                let id = match id {
+                    ImportId::Fixed(s) => s.clone(),
+                    ImportId::FromState(f) => f(&last_state),
+                    ImportId::FromId => last_state.str(resource, "id"),
+                };
+                let mut iwd = WorkDir::new(tf);
+                iwd.provider_env = provider_env.to_vec();
+                iwd.write_config(last_config.as_deref().expect("an import step needs a config step before it"));
+                iwd.init();
+                let r = iwd.run(&["import", "-input=false", "-no-color", resource, &id]);
+                assert_eq!(r.code, 0, "{}: import failed:\n{}", ctx(i), r.combined());
+                let imported = iwd.state();
+                if *verify {
+                    let want = last_state.resources.get(resource).cloned().unwrap_or(Json::Null);
+                    let got = imported.resources.get(resource).cloned().unwrap_or(Json::Null);
+                    let (Json::Object(want), Json::Object(got)) = (want, got) else {
+                        panic!("{}: {resource} missing from the created or imported state", ctx(i));
+                    };
+                    let mut diffs = Vec::new();
+                    for (k, w) in &want {
+                        if ignore.iter().any(|p| k == p || k.starts_with(&format!("{p}."))) {
+                            continue;
+                        }
+                        let g = got.get(k).cloned().unwrap_or(Json::Null);
+                        if &g != w {
+                            diffs.push(format!("  {k}: created {w}, imported {g}"));
+                        }
+                    }
+                    assert!(
+                        diffs.is_empty(),
+                        "{}: import verification found differences:\n{}",
+                        ctx(i),
+                        diffs.join("\n")
+                    );
+                }
+                // Destroying the imported copy must work too (it shares no objects).
+                iwd.ok(&["state", "rm", "-no-color", resource]);
+            }
+        }
+    }
+    if initialised {
+        let pre = wd.state();
+        if !pre.resources.is_empty() {
+            wd.ok(&["destroy", "-auto-approve", "-input=false", "-no-color", "-refresh=false"]);
+        }
+        let post = wd.state();
+        assert!(
+            post.resources.is_empty(),
+            "{name} on {}: resources left after destroy: {:?}",
+            tf.version,
+            post.resources.keys()
+        );
+    }
+}
+
+/// The `terraform { required_providers }` header every test config starts with.
+pub const HEADER: &str = r#"terraform {
+  required_providers {
+    kubeadm = { source = "kubeadm-ignition/kubeadm" }
+  }
+}
+"#;
+
+pub fn config(body: &str) -> String {
+    format!("{HEADER}\n{body}\n")
+}
