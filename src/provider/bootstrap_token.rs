@@ -86,7 +86,7 @@ pub fn schema() -> Schema {
             Attribute::string("ttl")
                 .default(Value::from(DEFAULT_TTL))
                 .requires_replace()
-                .describe("How long the token is valid after creation, as a Go duration (`24h`, `90m`). `0` means it never expires. Changing it mints a new token.")
+                .describe("How long the token is valid after creation, as a Go duration (`24h`, `90m`). `0` means it never expires.")
                 .validate(duration_validator("ttl", true)),
             Attribute::string("description")
                 .optional()
@@ -103,9 +103,7 @@ pub fn schema() -> Schema {
                 }),
             Attribute::string_list("groups")
                 .default(default_groups())
-                .describe(&format!(
-                    "Extra groups the token authenticates as. Each must match `system:bootstrappers:[a-z0-9:-]{{0,255}}[a-z0-9]`. Default: `[\"{DEFAULT_GROUP}\"]`."
-                ))
+                .describe("Extra groups the token authenticates as. Each must match `system:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]`.")
                 .validate(|v| {
                     let items = v.as_string_vec().unwrap_or_default();
                     match token::validate_groups(&items) {

@@ -211,6 +211,10 @@ fn attr_line(a: &Attribute, anchor_prefix: &str, nested: &mut Vec<(String, Block
         line.push(' ');
         line.push_str(&a.description.replace('\n', " "));
     }
+    if let Some(d) = &a.default {
+        let ty = a.ty();
+        let _ = write!(line, " Defaults to `{}`.", super::json::to_json(d, &ty));
+    }
     if a.requires_replace {
         line.push_str(" Changing this forces a new resource.");
     }

@@ -496,3 +496,36 @@ pub const HEADER: &str = r#"terraform {
 pub fn config(body: &str) -> String {
     format!("{HEADER}\n{body}\n")
 }
+
+/// Installs the provider binary into a filesystem mirror and points a CLI
+/// config at it, so Terraform starts the provider itself (real handshake,
+/// AutoMTLS) after an ordinary `terraform init`.
+pub fn install_mirror(wd: &WorkDir) {
+    let version = env!("CARGO_PKG_VERSION");
+    let mirror = wd.path().join(".mirror");
+    let dir = mirror.join(format!("registry.terraform.io/kubeadm-ignition/kubeadm/{version}/linux_amd64"));
+    std::fs::create_dir_all(&dir).expect("mirror dir");
+    let bin = dir.join(format!("terraform-provider-kubeadm_v{version}"));
+    std::fs::copy(provider_binary(), &bin).expect("copy provider into the mirror");
+    std::fs::write(
+        &wd.cli_config,
+        format!(
+            "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"registry.terraform.io/kubeadm-ignition/*\"]\n  }}\n  direct {{\n    exclude = [\"registry.terraform.io/kubeadm-ignition/*\"]\n  }}\n}}\n",
+            mirror.display()
+        ),
+    )
+    .expect("cli config");
+}
+
+impl WorkDir {
+    /// Runs a terraform command that starts the provider itself (see `install_mirror`).
+    pub fn run_direct(&self, args: &[&str]) -> Run {
+        Run::from(self.command(args).output().expect("run terraform"))
+    }
+
+    pub fn ok_direct(&self, args: &[&str]) -> Run {
+        let r = self.run_direct(args);
+        assert_eq!(r.code, 0, "terraform {} failed on {}:\n{}", args.join(" "), self.tf.version, r.combined());
+        r
+    }
+}

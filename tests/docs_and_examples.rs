@@ -1,0 +1,65 @@
+//! The committed docs match the schema and examples (regenerate with
+//! `UPDATE_DOCS=1 cargo test --test docs_and_examples` or
+//! `terraform-provider-kubeadm docs`), and every example applies for real.
+
+mod support;
+
+use std::process::Command;
+
+use support::{provider_binary, repo_root, run_case, Step};
+
+#[test]
+fn docs_are_current() {
+    let update = std::env::var("UPDATE_DOCS").is_ok_and(|v| v == "1");
+    let mut cmd = Command::new(provider_binary());
+    cmd.arg("docs").arg(repo_root());
+    if !update {
+        cmd.arg("--check");
+    }
+    let out = cmd.output().expect("run the docs generator");
+    assert!(
+        out.status.success(),
+        "docs are stale; run `UPDATE_DOCS=1 cargo test --test docs_and_examples`:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for page in ["docs/index.md", "docs/resources/bootstrap_token.md"] {
+        assert!(repo_root().join(page).is_file(), "{page} is missing");
+    }
+}
+
+fn read(rel: &str) -> String {
+    std::fs::read_to_string(repo_root().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+#[test]
+fn provider_and_resource_examples_apply() {
+    let config = format!(
+        "{}\n{}",
+        read("examples/provider/provider.tf"),
+        read("examples/resources/kubeadm_bootstrap_token/resource.tf")
+    );
+    run_case(
+        "registry examples",
+        &[Step::config(config).check(|s| {
+            let id = s.str("kubeadm_bootstrap_token.workers", "token_id");
+            if id.len() != 6 {
+                return Err(format!("unexpected token id {id:?}"));
+            }
+            Ok(())
+        })],
+    );
+}
+
+#[test]
+fn quickstart_applies() {
+    run_case(
+        "quickstart",
+        &[Step::config(read("examples/quickstart/main.tf")).check(|s| {
+            let id = s.output("join_token_id");
+            if id.as_str().map(str::len) != Some(6) {
+                return Err(format!("join_token_id output is {id}"));
+            }
+            Ok(())
+        })],
+    );
+}
