@@ -18,6 +18,7 @@ protocol. By hand:
 
 fn main() -> ExitCode {
     log::init_from_env();
+    log::set_module("provider.kubeadm");
     // A panic must not print "panic:" lines that Terraform reports as a crash
     // without context; log it as an error line instead.
     std::panic::set_hook(Box::new(|info| {

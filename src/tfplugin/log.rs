@@ -48,6 +48,12 @@ impl Level {
 }
 
 static LEVEL: AtomicU8 = AtomicU8::new(Level::Warn as u8);
+static MODULE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Names the `@module` of every line (e.g. `provider.NAME`); first call wins.
+pub fn set_module(name: &str) {
+    let _ = MODULE.set(name.to_string());
+}
 
 /// Sets the level from the environment. Unset means warnings and errors only.
 pub fn init_from_env() {
@@ -72,7 +78,7 @@ pub fn log(level: Level, message: &str, fields: &[(&str, &str)]) {
     let mut obj = serde_json::Map::new();
     obj.insert("@level".into(), level.name().into());
     obj.insert("@message".into(), message.into());
-    obj.insert("@module".into(), "provider.kubeadm".into());
+    obj.insert("@module".into(), MODULE.get().map_or("provider", String::as_str).into());
     obj.insert("@timestamp".into(), now_rfc3339().into());
     for (k, v) in fields {
         obj.insert((*k).to_string(), (*v).into());

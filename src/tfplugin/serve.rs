@@ -119,9 +119,9 @@ pub fn reattach_json(address: &str, socket: &Path, pid: u32) -> String {
 }
 
 /// A fresh socket path in the temporary directory.
-fn socket_path() -> PathBuf {
+fn socket_path(name: &str) -> PathBuf {
     let n: u64 = rand::random();
-    std::env::temp_dir().join(format!("plugin-kubeadm-{}-{n:016x}.sock", std::process::id()))
+    std::env::temp_dir().join(format!("plugin-{name}-{}-{n:016x}.sock", std::process::id()))
 }
 
 /// A served connection: plain or TLS over a unix socket.
@@ -260,7 +260,7 @@ pub async fn serve_plugin<P: Provider>(provider: P, env: Environment) -> Result<
     env.check()?;
     let tls = env.client_cert.as_deref().map(AutoMtls::from_client_cert_pem).transpose()?;
     ignore_sigint();
-    let path = socket_path();
+    let path = socket_path(provider.type_name());
     let listener = bind(&path)?;
     let line = handshake_line(&path, tls.as_ref().map(AutoMtls::server_cert_base64).as_deref());
     {
@@ -294,7 +294,7 @@ pub async fn serve_plugin<P: Provider>(provider: P, env: Environment) -> Result<
 /// Serves in debug mode: plaintext, no cookie, prints `TF_REATTACH_PROVIDERS`
 /// and serves until interrupted or `Shutdown` arrives.
 pub async fn serve_debug<P: Provider>(provider: P, address: &str) -> Result<(), StartError> {
-    let path = socket_path();
+    let path = socket_path(provider.type_name());
     let listener = bind(&path)?;
     let reattach = reattach_json(address, &path, std::process::id());
     {

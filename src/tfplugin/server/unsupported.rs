@@ -5,6 +5,6 @@ use tonic::Status;
 /// A clear `Unimplemented` status; Terraform shows it as "Unsupported plugin method".
 pub fn status(rpc: &str, feature: &str) -> Status {
     Status::unimplemented(format!(
-        "{rpc}: the kubeadm provider does not offer {feature}; remove the configuration that uses them"
+        "{rpc}: this provider does not offer {feature}; remove the configuration that uses them"
     ))
 }
