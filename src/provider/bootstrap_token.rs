@@ -344,9 +344,11 @@ impl Resource<ProviderData> for BootstrapTokenResource {
             Some(s) => match parse_time(s) {
                 Some(t) => Some(t),
                 None => {
+                    let shown: String = s.chars().take(40).collect();
+                    let more = if shown.len() < s.len() { "..." } else { "" };
                     diags.push(Diagnostic::error(
                         "Invalid import ID",
-                        format!("{s:?} is not an RFC 3339 time; write the expiry like 2030-01-02T15:04:05Z."),
+                        format!("{shown:?}{more} is not an RFC 3339 time; write the expiry like 2030-01-02T15:04:05Z."),
                     ));
                     return None;
                 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use crate::tfplugin::diag::Diagnostics;
+use crate::tfplugin::diag::{AttrPath, Diagnostic, Diagnostics};
 use crate::tfplugin::framework::{DataSource, Provider, Resource};
 use crate::tfplugin::schema::{Block, Schema};
 use crate::tfplugin::value::Value;
@@ -73,6 +73,13 @@ impl Provider for KubeadmProvider {
     }
 
     async fn configure(&self, config: &Value, diags: &mut Diagnostics) -> Option<ProviderData> {
+        if !config.is_wholly_known() {
+            diags.push(Diagnostic::error(
+                "Provider configuration not known yet",
+                "The store settings depend on values Terraform will only know after apply (for example a bucket created in the same run). Create those first (terraform apply -target=...), or use values known at plan time.",
+            ).at(AttrPath::attr("store")));
+            return None;
+        }
         store_config::validate(config, diags);
         if diags.has_errors() {
             return None;

@@ -9,13 +9,9 @@
 //! Decoding is schema-directed: the caller says what type to expect. Garbage
 //! input produces an error, never a panic, and nesting depth is bounded.
 
-use std::collections::BTreeMap;
-use std::io::Cursor;
-
-use rmpv::Value as Mp;
-
 use super::types::Type;
 use super::value::{Number, Unknown, Value};
+use std::collections::BTreeMap;
 
 /// Nesting depth at which decoding gives up (Terraform schemas are far shallower).
 const MAX_DEPTH: usize = 128;
@@ -35,14 +31,12 @@ pub enum MsgpackError {
 
 /// Decodes msgpack bytes as a value of type `ty`.
 pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, MsgpackError> {
-    let mut cur = Cursor::new(bytes);
-    let raw = rmpv::decode::read_value_with_max_depth(&mut cur, MAX_DEPTH)
-        .map_err(|e| MsgpackError::Malformed(e.to_string()))?;
-    let used = cur.position() as usize;
-    if used != bytes.len() {
-        return Err(MsgpackError::Trailing { extra: bytes.len() - used });
+    let mut r = Reader { buf: bytes, pos: 0 };
+    let v = r.value(ty, &mut Vec::new())?;
+    if r.pos != bytes.len() {
+        return Err(MsgpackError::Trailing { extra: bytes.len() - r.pos });
     }
-    from_mp(raw, ty, &mut Vec::new())
+    Ok(v)
 }
 
 /// Encodes a value of type `ty` as msgpack.
@@ -60,158 +54,268 @@ fn path_str(path: &[String]) -> String {
     }
 }
 
-fn kind(m: &Mp) -> &'static str {
-    match m {
-        Mp::Nil => "nil",
-        Mp::Boolean(_) => "bool",
-        Mp::Integer(_) => "integer",
-        Mp::F32(_) | Mp::F64(_) => "float",
-        Mp::String(_) => "string",
-        Mp::Binary(_) => "binary",
-        Mp::Array(_) => "array",
-        Mp::Map(_) => "map",
-        Mp::Ext(..) => "extension",
+/// What a msgpack item is, for error messages.
+fn kind(marker: u8) -> &'static str {
+    match marker {
+        0x00..=0x7f | 0xe0..=0xff | 0xcc..=0xd3 => "integer",
+        0x80..=0x8f | 0xde | 0xdf => "map",
+        0x90..=0x9f | 0xdc | 0xdd => "array",
+        0xa0..=0xbf | 0xd9..=0xdb => "string",
+        0xc0 => "nil",
+        0xc2 | 0xc3 => "bool",
+        0xc4..=0xc6 => "binary",
+        0xc7..=0xc9 | 0xd4..=0xd8 => "extension",
+        0xca | 0xcb => "float",
+        _ => "reserved byte 0xc1",
     }
 }
 
-fn mismatch(path: &[String], ty: &Type, m: &Mp) -> MsgpackError {
-    MsgpackError::Mismatch { path: path_str(path), expected: ty.friendly(), found: kind(m).to_string() }
+/// A strict, schema-directed msgpack reader over a byte slice. It rejects
+/// the reserved marker 0xc1, checks every declared length against the bytes
+/// that remain before allocating, and bounds nesting depth.
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
 }
 
-fn map_key(k: Mp, path: &[String]) -> Result<String, MsgpackError> {
-    match k {
-        Mp::String(s) => s.into_str().ok_or_else(|| MsgpackError::Invalid {
-            path: path_str(path),
-            message: "map key is not valid UTF-8".into(),
-        }),
-        other => Err(MsgpackError::Invalid {
-            path: path_str(path),
-            message: format!("map key must be a string, found {}", kind(&other)),
-        }),
+impl<'a> Reader<'a> {
+    fn eof(&self, path: &[String]) -> MsgpackError {
+        MsgpackError::Malformed(format!("unexpected end of input at {} (byte {})", path_str(path), self.pos))
     }
-}
 
-fn from_mp(m: Mp, ty: &Type, path: &mut Vec<String>) -> Result<Value, MsgpackError> {
-    if let Mp::Nil = m {
-        return Ok(Value::Null);
+    fn byte(&mut self, path: &[String]) -> Result<u8, MsgpackError> {
+        let b = *self.buf.get(self.pos).ok_or_else(|| self.eof(path))?;
+        self.pos += 1;
+        Ok(b)
     }
-    if let Mp::Ext(code, payload) = m {
-        return Ok(Value::Unknown(Unknown { code, payload }));
+
+    fn take(&mut self, n: usize, path: &[String]) -> Result<&'a [u8], MsgpackError> {
+        let end = self.pos.checked_add(n).filter(|e| *e <= self.buf.len()).ok_or_else(|| self.eof(path))?;
+        let out = &self.buf[self.pos..end];
+        self.pos = end;
+        Ok(out)
     }
-    match ty {
-        Type::String => match m {
-            Mp::String(s) => s.into_str().map(Value::String).ok_or_else(|| MsgpackError::Invalid {
-                path: path_str(path),
-                message: "string is not valid UTF-8".into(),
-            }),
-            other => Err(mismatch(path, ty, &other)),
-        },
-        Type::Bool => match m {
-            Mp::Boolean(b) => Ok(Value::Bool(b)),
-            other => Err(mismatch(path, ty, &other)),
-        },
-        Type::Number => match m {
-            Mp::Integer(i) => Ok(Value::Number(match i.as_i64() {
-                Some(i) => Number::Int(i),
-                None => Number::Big(i.to_string()),
-            })),
-            Mp::F32(f) => Ok(Value::Number(Number::Float(f64::from(f)))),
-            Mp::F64(f) => Ok(Value::Number(Number::Float(f))),
-            Mp::String(s) => {
-                let text = s.into_str().unwrap_or_default();
-                Number::parse(&text).map(Value::Number).ok_or_else(|| MsgpackError::Invalid {
-                    path: path_str(path),
-                    message: format!("{text:?} is not a number"),
-                })
+
+    fn uint(&mut self, width: usize, path: &[String]) -> Result<u64, MsgpackError> {
+        Ok(self.take(width, path)?.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
+    }
+
+    fn remaining(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+
+    /// A declared count of items, each needing at least `min_bytes`.
+    fn count(&mut self, width: usize, min_bytes: usize, path: &[String]) -> Result<usize, MsgpackError> {
+        let n = self.uint(width, path)?;
+        let n = usize::try_from(n).unwrap_or(usize::MAX);
+        if n.saturating_mul(min_bytes) > self.remaining() {
+            return Err(MsgpackError::Malformed(format!(
+                "at {}: a length of {n} is more than the {} bytes left",
+                path_str(path),
+                self.remaining()
+            )));
+        }
+        Ok(n)
+    }
+
+    /// Length of a string, binary, array or map by its marker; `None` for other kinds.
+    fn length(&mut self, marker: u8, path: &[String]) -> Result<Option<usize>, MsgpackError> {
+        Ok(Some(match marker {
+            0x80..=0x8f => usize::from(marker & 0x0f),
+            0x90..=0x9f => usize::from(marker & 0x0f),
+            0xa0..=0xbf => usize::from(marker & 0x1f),
+            0xc4 | 0xd9 => self.count(1, 1, path)?,
+            0xc5 | 0xda => self.count(2, 1, path)?,
+            0xc6 | 0xdb => self.count(4, 1, path)?,
+            0xdc => self.count(2, 1, path)?,
+            0xdd => self.count(4, 1, path)?,
+            0xde => self.count(2, 2, path)?,
+            0xdf => self.count(4, 2, path)?,
+            _ => return Ok(None),
+        }))
+    }
+
+    fn text(&mut self, marker: u8, path: &[String]) -> Result<Option<String>, MsgpackError> {
+        if !matches!(marker, 0xa0..=0xbf | 0xd9..=0xdb) {
+            return Ok(None);
+        }
+        let n = self.length(marker, path)?.unwrap_or(0);
+        let bytes = self.take(n, path)?;
+        std::str::from_utf8(bytes)
+            .map(|s| Some(s.to_string()))
+            .map_err(|_| MsgpackError::Invalid { path: path_str(path), message: "string is not valid UTF-8".into() })
+    }
+
+    fn mismatch(&self, path: &[String], ty: &Type, marker: u8) -> MsgpackError {
+        MsgpackError::Mismatch { path: path_str(path), expected: ty.friendly(), found: kind(marker).to_string() }
+    }
+
+    fn value(&mut self, ty: &Type, path: &mut Vec<String>) -> Result<Value, MsgpackError> {
+        if path.len() > MAX_DEPTH {
+            return Err(MsgpackError::Malformed(format!("nested deeper than {MAX_DEPTH} levels")));
+        }
+        let m = self.byte(path)?;
+        match m {
+            0xc0 => return Ok(Value::Null),
+            0xc1 => {
+                return Err(MsgpackError::Malformed(format!(
+                    "reserved byte 0xc1 at {} (byte {})",
+                    path_str(path),
+                    self.pos - 1
+                )))
             }
-            other => Err(mismatch(path, ty, &other)),
-        },
-        Type::List(et) | Type::Set(et) => match m {
-            Mp::Array(items) => {
-                let mut out = Vec::with_capacity(items.len());
-                for (i, item) in items.into_iter().enumerate() {
+            // Any extension is an unknown value.
+            0xd4..=0xd8 => {
+                let n = 1usize << (m - 0xd4);
+                let code = self.byte(path)? as i8;
+                let payload = self.take(n, path)?.to_vec();
+                return Ok(Value::Unknown(Unknown { code, payload }));
+            }
+            0xc7..=0xc9 => {
+                let n = self.count(1 << (m - 0xc7), 1, path)?;
+                let code = self.byte(path)? as i8;
+                let payload = self.take(n, path)?.to_vec();
+                return Ok(Value::Unknown(Unknown { code, payload }));
+            }
+            _ => {}
+        }
+        match ty {
+            Type::String => self.text(m, path)?.map(Value::String).ok_or_else(|| self.mismatch(path, ty, m)),
+            Type::Bool => match m {
+                0xc2 => Ok(Value::Bool(false)),
+                0xc3 => Ok(Value::Bool(true)),
+                _ => Err(self.mismatch(path, ty, m)),
+            },
+            Type::Number => {
+                let n = match m {
+                    0x00..=0x7f => Number::Int(i64::from(m)),
+                    0xe0..=0xff => Number::Int(i64::from(m as i8)),
+                    0xcc => Number::Int(self.uint(1, path)? as i64),
+                    0xcd => Number::Int(self.uint(2, path)? as i64),
+                    0xce => Number::Int(self.uint(4, path)? as i64),
+                    0xcf => {
+                        let u = self.uint(8, path)?;
+                        i64::try_from(u).map_or_else(|_| Number::Big(u.to_string()), Number::Int)
+                    }
+                    0xd0 => Number::Int(i64::from(self.uint(1, path)? as u8 as i8)),
+                    0xd1 => Number::Int(i64::from(self.uint(2, path)? as u16 as i16)),
+                    0xd2 => Number::Int(i64::from(self.uint(4, path)? as u32 as i32)),
+                    0xd3 => Number::Int(self.uint(8, path)? as i64),
+                    0xca => Number::Float(f64::from(f32::from_bits(self.uint(4, path)? as u32))),
+                    0xcb => Number::Float(f64::from_bits(self.uint(8, path)?)),
+                    _ => match self.text(m, path)? {
+                        Some(text) => Number::parse(&text).ok_or_else(|| MsgpackError::Invalid {
+                            path: path_str(path),
+                            message: format!("{text:?} is not a number"),
+                        })?,
+                        None => return Err(self.mismatch(path, ty, m)),
+                    },
+                };
+                Ok(Value::Number(n))
+            }
+            Type::List(et) | Type::Set(et) => {
+                if !matches!(m, 0x90..=0x9f | 0xdc | 0xdd) {
+                    return Err(self.mismatch(path, ty, m));
+                }
+                let n = self.length(m, path)?.unwrap_or(0);
+                let mut out = Vec::with_capacity(n);
+                for i in 0..n {
                     path.push(format!("[{i}]"));
-                    out.push(from_mp(item, et, path)?);
+                    out.push(self.value(et, path)?);
                     path.pop();
                 }
                 Ok(if matches!(ty, Type::List(_)) { Value::List(out) } else { Value::Set(out) })
             }
-            other => Err(mismatch(path, ty, &other)),
-        },
-        Type::Tuple(ets) => match m {
-            Mp::Array(items) if items.len() == ets.len() => {
-                let mut out = Vec::with_capacity(items.len());
-                for (i, (item, et)) in items.into_iter().zip(ets).enumerate() {
+            Type::Tuple(ets) => {
+                if !matches!(m, 0x90..=0x9f | 0xdc | 0xdd) {
+                    return Err(self.mismatch(path, ty, m));
+                }
+                let n = self.length(m, path)?.unwrap_or(0);
+                if n != ets.len() {
+                    return Err(MsgpackError::Invalid {
+                        path: path_str(path),
+                        message: format!("tuple needs {} elements, found {n}", ets.len()),
+                    });
+                }
+                let mut out = Vec::with_capacity(n);
+                for (i, et) in ets.iter().enumerate() {
                     path.push(format!("[{i}]"));
-                    out.push(from_mp(item, et, path)?);
+                    out.push(self.value(et, path)?);
                     path.pop();
                 }
                 Ok(Value::Tuple(out))
             }
-            Mp::Array(items) => Err(MsgpackError::Invalid {
-                path: path_str(path),
-                message: format!("tuple needs {} elements, found {}", ets.len(), items.len()),
-            }),
-            other => Err(mismatch(path, ty, &other)),
-        },
-        Type::Map(et) => match m {
-            Mp::Map(entries) => {
-                let mut out = BTreeMap::new();
-                for (k, v) in entries {
-                    let k = map_key(k, path)?;
-                    path.push(format!("[{k:?}]"));
-                    let v = from_mp(v, et, path)?;
-                    path.pop();
-                    out.insert(k, v);
+            Type::Map(_) | Type::Object(..) => {
+                if !matches!(m, 0x80..=0x8f | 0xde | 0xdf) {
+                    return Err(self.mismatch(path, ty, m));
                 }
-                Ok(Value::Map(out))
-            }
-            other => Err(mismatch(path, ty, &other)),
-        },
-        Type::Object(attrs, _) => match m {
-            Mp::Map(entries) => {
+                let n = self.length(m, path)?.unwrap_or(0);
                 let mut out = BTreeMap::new();
-                for (k, v) in entries {
-                    let k = map_key(k, path)?;
-                    let Some(at) = attrs.get(&k) else {
+                for _ in 0..n {
+                    let km = self.byte(path)?;
+                    let Some(k) = self.text(km, path)? else {
                         return Err(MsgpackError::Invalid {
                             path: path_str(path),
-                            message: format!("unsupported attribute {k:?}"),
+                            message: format!("map key must be a string, found {}", kind(km)),
                         });
                     };
-                    path.push(format!(".{k}"));
-                    let v = from_mp(v, at, path)?;
+                    let vt = match ty {
+                        Type::Map(et) => et.as_ref(),
+                        Type::Object(attrs, _) => attrs.get(&k).ok_or_else(|| MsgpackError::Invalid {
+                            path: path_str(path),
+                            message: format!("unsupported attribute {k:?}"),
+                        })?,
+                        _ => return Err(self.mismatch(path, ty, m)),
+                    };
+                    path.push(if matches!(ty, Type::Map(_)) { format!("[{k:?}]") } else { format!(".{k}") });
+                    let v = self.value(vt, path)?;
                     path.pop();
-                    out.insert(k, v);
-                }
-                // Missing keys mean null; Terraform always sends them all.
-                for k in attrs.keys() {
-                    out.entry(k.clone()).or_insert(Value::Null);
-                }
-                Ok(Value::Object(out))
-            }
-            other => Err(mismatch(path, ty, &other)),
-        },
-        Type::Dynamic => match m {
-            Mp::Array(mut parts) if parts.len() == 2 => {
-                let inner = parts.pop().unwrap_or(Mp::Nil);
-                let type_json = match parts.pop() {
-                    Some(Mp::Binary(b)) => b,
-                    Some(Mp::String(s)) => s.into_bytes(),
-                    _ => {
+                    if out.insert(k.clone(), v).is_some() {
                         return Err(MsgpackError::Invalid {
                             path: path_str(path),
-                            message: "dynamic value must start with its type as JSON".into(),
-                        })
+                            message: format!("duplicate key {k:?}"),
+                        });
                     }
+                }
+                if let Type::Object(attrs, _) = ty {
+                    // Missing keys mean null; Terraform always sends them all.
+                    for k in attrs.keys() {
+                        out.entry(k.clone()).or_insert(Value::Null);
+                    }
+                    Ok(Value::Object(out))
+                } else {
+                    Ok(Value::Map(out))
+                }
+            }
+            Type::Dynamic => {
+                if !matches!(m, 0x92 | 0xdc | 0xdd) || self.length(m, path)? != Some(2) {
+                    return Err(MsgpackError::Invalid {
+                        path: path_str(path),
+                        message: "a dynamic value must be a [type, value] pair".into(),
+                    });
+                }
+                let tm = self.byte(path)?;
+                let type_json = match tm {
+                    0xc4..=0xc6 => {
+                        let n = self.length(tm, path)?.unwrap_or(0);
+                        self.take(n, path)?.to_vec()
+                    }
+                    _ => match self.text(tm, path)? {
+                        Some(t) => t.into_bytes(),
+                        None => {
+                            return Err(MsgpackError::Invalid {
+                                path: path_str(path),
+                                message: "dynamic value must start with its type as JSON".into(),
+                            })
+                        }
+                    },
                 };
                 let inner_ty = Type::from_json_bytes(&type_json)
                     .map_err(|e| MsgpackError::Invalid { path: path_str(path), message: e.to_string() })?;
-                let v = from_mp(inner, &inner_ty, path)?;
+                let v = self.value(&inner_ty, path)?;
                 Ok(Value::Dynamic(inner_ty, Box::new(v)))
             }
-            other => Err(mismatch(path, ty, &other)),
-        },
+        }
     }
 }
 
@@ -404,6 +508,14 @@ mod tests {
     fn rejects_mismatch_and_trailing() {
         assert!(matches!(decode(&[0x01], &Type::String), Err(MsgpackError::Mismatch { .. })));
         assert!(matches!(decode(&[0xc0, 0xc0], &Type::String), Err(MsgpackError::Trailing { .. })));
+        // the reserved marker is not nil
+        assert!(decode(&[0xc1], &Type::String).is_err());
+        assert!(decode(&[0x81, 0xa1, b's', 0xc1], &obj_ty()).is_err());
+        // a declared length beyond the input fails before allocating
+        assert!(decode(&[0xdd, 0xff, 0xff, 0xff, 0xff], &Type::list(Type::String)).is_err());
+        assert!(decode(&[0xdf, 0xff, 0xff, 0xff, 0xff], &Type::map(Type::String)).is_err());
+        // duplicate keys
+        assert!(decode(&[0x82, 0xa1, b's', 0xc0, 0xa1, b's', 0xc0], &obj_ty()).is_err());
         assert!(decode(&[], &Type::String).is_err());
         let bad_attr = [0x81, 0xa1, b'z', 0xc0];
         assert!(decode(&bad_attr, &obj_ty()).is_err());

@@ -32,9 +32,12 @@ impl<P: Provider> Inner<P> {
         let decode = |dv: &Option<pb::DynamicValue>, what: &str, diags: &mut Diagnostics| {
             convert::decode_dv(dv.as_ref(), &entry.ty, what).map_err(|d| diags.push(d)).ok()
         };
-        let prior = decode(&req.prior_state, "prior state", diags)?;
+        let known = |dv: &Option<pb::DynamicValue>, what: &str, diags: &mut Diagnostics| {
+            convert::decode_known(dv.as_ref(), &entry.ty, what).map_err(|d| diags.push(d)).ok()
+        };
+        let prior = known(&req.prior_state, "prior state", diags)?;
         let planned = decode(&req.planned_state, "planned state", diags)?;
-        let config = decode(&req.config, "configuration", diags)?;
+        let config = known(&req.config, "configuration", diags)?;
         let data = self.configured().map_err(|d| diags.push(d)).ok()?;
 
         let new_state = if planned.is_null() {

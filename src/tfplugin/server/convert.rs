@@ -28,6 +28,20 @@ pub fn decode_dv(dv: Option<&pb::DynamicValue>, ty: &Type, what: &str) -> Result
     })
 }
 
+/// Decodes a value Terraform only ever sends wholly known (stored states,
+/// the configuration at apply time); an unknown there is a protocol error.
+pub fn decode_known(dv: Option<&pb::DynamicValue>, ty: &Type, what: &str) -> Result<Value, Diagnostic> {
+    let v = decode_dv(dv, ty, what)?;
+    if v.is_wholly_known() {
+        Ok(v)
+    } else {
+        Err(Diagnostic::error(
+            format!("Unknown values in the {what}"),
+            format!("Terraform sent a {what} with unknown values, which the protocol never allows here. This is a bug in Terraform or in whatever sent the request; nothing was changed."),
+        ))
+    }
+}
+
 /// Encodes a value as a msgpack `DynamicValue` (JSON cannot carry unknowns).
 pub fn encode_dv(v: &Value, ty: &Type, what: &str) -> Result<pb::DynamicValue, Diagnostic> {
     msgpack::encode(v, ty).map(|msgpack| pb::DynamicValue { msgpack, json: Vec::new() }).map_err(|e| {

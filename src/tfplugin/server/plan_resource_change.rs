@@ -38,7 +38,9 @@ impl<P: Provider> Inner<P> {
         let decode = |dv: &Option<pb::DynamicValue>, what: &str, diags: &mut Diagnostics| {
             convert::decode_dv(dv.as_ref(), &entry.ty, what).map_err(|d| diags.push(d)).ok()
         };
-        let prior = decode(&req.prior_state, "prior state", diags)?;
+        let prior = convert::decode_known(req.prior_state.as_ref(), &entry.ty, "prior state")
+            .map_err(|d| diags.push(d))
+            .ok()?;
         let proposed = decode(&req.proposed_new_state, "proposed new state", diags)?;
         let config = decode(&req.config, "configuration", diags)?;
 

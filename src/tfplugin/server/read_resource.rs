@@ -21,7 +21,7 @@ impl<P: Provider> Inner<P> {
 
     async fn read(&self, req: &pb::read_resource::Request, diags: &mut Diagnostics) -> Option<pb::DynamicValue> {
         let entry = self.resource(&req.type_name).map_err(|d| diags.push(d)).ok()?;
-        let state = convert::decode_dv(req.current_state.as_ref(), &entry.ty, "current state")
+        let state = convert::decode_known(req.current_state.as_ref(), &entry.ty, "current state")
             .map_err(|d| diags.push(d))
             .ok()?;
         if state.is_null() {
