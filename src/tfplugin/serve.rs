@@ -250,6 +250,16 @@ fn ignore_sigint() {
     }
 }
 
+/// Resolves on SIGTERM, so a debug server stopped by a harness still removes its socket.
+async fn terminated() {
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(mut s) => {
+            s.recv().await;
+        }
+        Err(_) => std::future::pending::<()>().await,
+    }
+}
+
 fn bind(path: &Path) -> Result<UnixListener, StartError> {
     UnixListener::bind(path).map_err(|source| StartError::Listen { path: path.display().to_string(), source })
 }
@@ -316,6 +326,7 @@ pub async fn serve_debug<P: Provider>(provider: P, address: &str) -> Result<(), 
         }
         _ = shutdown.notified() => {}
         _ = tokio::signal::ctrl_c() => {}
+        _ = terminated() => {}
     }
     let _ = std::fs::remove_file(&path);
     Ok(())

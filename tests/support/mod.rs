@@ -141,6 +141,15 @@ impl DebugServer {
 
 impl Drop for DebugServer {
     fn drop(&mut self) {
+        // SIGTERM lets the server remove its socket; SIGKILL if it lingers.
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-s", "TERM", "--", &pid]).status();
+        for _ in 0..100 {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
