@@ -197,6 +197,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         &self,
         _request: Request<pb::get_metadata::Request>,
     ) -> Result<Response<pb::get_metadata::Response>, Status> {
+        log::trace("rpc", &[("rpc", "GetMetadata")]);
         Ok(Response::new(self.inner.get_metadata()))
     }
 
@@ -204,6 +205,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         &self,
         _request: Request<pb::get_provider_schema::Request>,
     ) -> Result<Response<pb::get_provider_schema::Response>, Status> {
+        log::trace("rpc", &[("rpc", "GetProviderSchema")]);
         Ok(Response::new(self.inner.get_provider_schema()))
     }
 
@@ -211,6 +213,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         &self,
         _request: Request<pb::get_resource_identity_schemas::Request>,
     ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
+        log::trace("rpc", &[("rpc", "GetResourceIdentitySchemas")]);
         Ok(Response::new(self.inner.get_resource_identity_schemas()))
     }
 
@@ -325,6 +328,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         &self,
         _request: Request<pb::stop_provider::Request>,
     ) -> Result<Response<pb::stop_provider::Response>, Status> {
+        log::trace("rpc", &[("rpc", "StopProvider")]);
         Ok(Response::new(self.inner.stop_provider()))
     }
 
