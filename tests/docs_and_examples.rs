@@ -22,7 +22,7 @@ fn docs_are_current() {
         "docs are stale; run `UPDATE_DOCS=1 cargo test --test docs_and_examples`:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    for page in ["docs/index.md", "docs/resources/bootstrap_token.md"] {
+    for page in ["docs/index.md", "docs/resources/bootstrap_token.md", "docs/resources/cluster_ca.md"] {
         assert!(repo_root().join(page).is_file(), "{page} is missing");
     }
 }
@@ -34,9 +34,10 @@ fn read(rel: &str) -> String {
 #[test]
 fn provider_and_resource_examples_apply() {
     let config = format!(
-        "{}\n{}",
+        "{}\n{}\n{}",
         read("examples/provider/provider.tf"),
-        read("examples/resources/kubeadm_bootstrap_token/resource.tf")
+        read("examples/resources/kubeadm_bootstrap_token/resource.tf"),
+        read("examples/resources/kubeadm_cluster_ca/resource.tf")
     );
     run_case(
         "registry examples",
@@ -44,6 +45,10 @@ fn provider_and_resource_examples_apply() {
             let id = s.str("kubeadm_bootstrap_token.workers", "token_id");
             if id.len() != 6 {
                 return Err(format!("unexpected token id {id:?}"));
+            }
+            let hash = s.output("discovery_hash");
+            if !hash.as_str().is_some_and(|h| h.starts_with("sha256:") && h.len() == 71) {
+                return Err(format!("discovery_hash output is {hash}"));
             }
             Ok(())
         })],
@@ -55,6 +60,9 @@ fn quickstart_applies() {
     run_case(
         "quickstart",
         &[Step::config(read("examples/quickstart/main.tf")).check(|s| {
+            if !s.output("ca_cert_hash").as_str().is_some_and(|h| h.starts_with("sha256:")) {
+                return Err("ca_cert_hash output missing".into());
+            }
             let id = s.output("join_token_id");
             if id.as_str().map(str::len) != Some(6) {
                 return Err(format!("join_token_id output is {id}"));

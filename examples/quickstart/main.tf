@@ -12,10 +12,21 @@ terraform {
 
 provider "kubeadm" {}
 
+# The cluster PKI: Kubernetes, front-proxy and etcd CAs, service-account keys.
+resource "kubeadm_cluster_ca" "cluster" {
+  cluster_name  = "quickstart"
+  key_algorithm = "ECDSA-P256"
+}
+
 # The token joining nodes present; it lives a day.
 resource "kubeadm_bootstrap_token" "join" {
   description = "quickstart join token"
   ttl         = "24h"
+}
+
+output "ca_cert_hash" {
+  description = "What joining nodes pin: kubeadm's --discovery-token-ca-cert-hash."
+  value       = kubeadm_cluster_ca.cluster.ca_cert_hash
 }
 
 output "join_token_id" {

@@ -2,5 +2,6 @@
 //! on its own. Nothing here knows about Terraform, tonic, prost or msgpack.
 
 pub mod duration;
+pub mod pki;
 pub mod secret;
 pub mod token;

@@ -12,6 +12,7 @@ use crate::tfplugin::schema::{Block, Schema};
 use crate::tfplugin::value::Value;
 
 pub mod bootstrap_token;
+pub mod cluster_ca;
 pub mod store_config;
 
 use store_config::StoreConfig;
@@ -88,7 +89,10 @@ impl Provider for KubeadmProvider {
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource<ProviderData>>> {
-        vec![Arc::new(bootstrap_token::BootstrapTokenResource::new(self.clock.clone()))]
+        vec![
+            Arc::new(bootstrap_token::BootstrapTokenResource::new(self.clock.clone())),
+            Arc::new(cluster_ca::ClusterCaResource::new(self.clock.clone())),
+        ]
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource<ProviderData>>> {
