@@ -2,6 +2,7 @@
 //! on its own. Nothing here knows about Terraform, tonic, prost or msgpack.
 
 pub mod duration;
+pub mod node;
 pub mod pki;
 pub mod secret;
 pub mod token;
