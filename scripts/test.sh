@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-terraform.sh
+bash scripts/install-ignition.sh
 # When the machine has no terraform, the installer links one into .tools/bin.
 export PATH="$PWD/.tools/bin:$PATH"
 

@@ -1,8 +1,10 @@
 //! The domain: kubeadm bootstrap material (tokens, PKI, node configs), reusable
 //! on its own. Nothing here knows about Terraform, tonic, prost or msgpack.
 
+pub mod artifacts;
 pub mod duration;
 pub mod node;
 pub mod pki;
 pub mod secret;
+pub mod store;
 pub mod token;

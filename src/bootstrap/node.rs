@@ -132,7 +132,11 @@ impl KubernetesVersion {
             return Err(bad());
         }
         let num = |p: &str| -> Result<u32, VersionError> {
-            if p.is_empty() || p.len() > 6 || !p.bytes().all(|b| b.is_ascii_digit()) || (p.len() > 1 && p.starts_with('0')) {
+            if p.is_empty()
+                || p.len() > 6
+                || !p.bytes().all(|b| b.is_ascii_digit())
+                || (p.len() > 1 && p.starts_with('0'))
+            {
                 return Err(bad());
             }
             p.parse().map_err(|_| bad())

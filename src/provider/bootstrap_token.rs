@@ -376,7 +376,7 @@ mod tests {
     use crate::tfplugin::planning;
 
     fn data() -> ProviderData {
-        ProviderData { store: StoreConfig::default() }
+        ProviderData::new(StoreConfig::default())
     }
 
     fn now() -> OffsetDateTime {

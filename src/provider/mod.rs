@@ -13,8 +13,11 @@ use crate::tfplugin::value::Value;
 
 pub mod bootstrap_token;
 pub mod cluster_ca;
+pub mod node_input;
 pub mod store_config;
 
+use crate::bootstrap::store::local::LocalStore;
+use crate::bootstrap::store::ObjectStore;
 use store_config::StoreConfig;
 
 /// The provider's registry address.
@@ -26,9 +29,23 @@ pub const TYPE_NAME: &str = "kubeadm";
 pub type Clock = Arc<dyn Fn() -> OffsetDateTime + Send + Sync>;
 
 /// What ConfigureProvider builds once per process.
-#[derive(Debug)]
 pub struct ProviderData {
-    pub store: StoreConfig,
+    pub store_config: StoreConfig,
+    /// The store, or why it cannot be used.
+    pub store: Result<Arc<dyn ObjectStore>, String>,
+}
+
+impl ProviderData {
+    /// Builds the store a configuration names.
+    pub fn new(store_config: StoreConfig) -> ProviderData {
+        let store: Result<Arc<dyn ObjectStore>, String> = match &store_config {
+            StoreConfig::Local { path, base_url } => Ok(Arc::new(LocalStore::new(path, base_url.clone()))),
+            StoreConfig::S3 { bucket, .. } => Err(format!(
+                "The S3 store (bucket {bucket:?}) is not available in this provider version; use store {{ local {{ ... }} }}."
+            )),
+        };
+        ProviderData { store_config, store }
+    }
 }
 
 /// The kubeadm provider.
@@ -85,7 +102,7 @@ impl Provider for KubeadmProvider {
         if diags.has_errors() {
             return None;
         }
-        Some(ProviderData { store: store_config::parse(config) })
+        Some(ProviderData::new(store_config::parse(config)))
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource<ProviderData>>> {

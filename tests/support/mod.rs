@@ -112,9 +112,11 @@ pub struct DebugServer {
 }
 
 impl DebugServer {
-    pub fn start(extra_env: &[(String, String)]) -> DebugServer {
+    /// Starts a server whose working directory is `cwd` (Terraform's own, as
+    /// when Terraform starts the provider).
+    pub fn start(extra_env: &[(String, String)], cwd: &Path) -> DebugServer {
         let mut cmd = Command::new(provider_binary());
-        cmd.arg("--debug").stdout(Stdio::piped()).stderr(Stdio::inherit()).stdin(Stdio::null());
+        cmd.current_dir(cwd).arg("--debug").stdout(Stdio::piped()).stderr(Stdio::inherit()).stdin(Stdio::null());
         for (k, v) in extra_env {
             cmd.env(k, v);
         }
@@ -161,6 +163,8 @@ pub struct State {
     /// address → attribute values
     pub resources: BTreeMap<String, Json>,
     pub raw: Json,
+    /// The working directory the state belongs to.
+    pub dir: PathBuf,
 }
 
 impl State {
@@ -178,7 +182,7 @@ impl State {
             }
         }
         walk(&raw["values"]["root_module"], &mut resources);
-        State { resources, raw }
+        State { resources, raw, dir: PathBuf::new() }
     }
 
     /// An attribute of a resource (Json::Null when absent).
@@ -333,7 +337,7 @@ impl WorkDir {
 
     /// Runs a terraform command with a fresh debug server attached.
     pub fn run(&self, args: &[&str]) -> Run {
-        let server = DebugServer::start(&self.provider_env);
+        let server = DebugServer::start(&self.provider_env, self.path());
         let mut cmd = self.command(args);
         cmd.env("TF_REATTACH_PROVIDERS", &server.reattach);
         let out = cmd.output().expect("run terraform");
@@ -354,7 +358,9 @@ impl WorkDir {
 
     pub fn state(&self) -> State {
         let r = self.ok(&["show", "-json", "-no-color"]);
-        State::parse(r.stdout.as_bytes())
+        let mut s = State::parse(r.stdout.as_bytes());
+        s.dir = self.path().to_path_buf();
+        s
     }
 
     /// `plan -detailed-exitcode`: true when the plan is empty.

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the real Ignition tools the tests use: ignition-validate and the
+# Ignition engine (Debian's `ignition` package). Does nothing when present.
+set -euo pipefail
+
+engine=/usr/lib/dracut/modules.d/30ignition/ignition
+if command -v ignition-validate >/dev/null 2>&1 && [ -x "$engine" ]; then
+  echo "ignition: $(command -v ignition-validate), $engine"
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  sudo=sudo
+else
+  sudo=
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq ignition >/dev/null
+command -v ignition-validate >/dev/null
+[ -x "$engine" ]
+echo "ignition: $(command -v ignition-validate), $engine"

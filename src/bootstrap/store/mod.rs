@@ -1,0 +1,65 @@
+//! Where rendered Ignition configs are kept: an `ObjectStore` trait with a
+//! local-directory implementation (and S3 beside it). Keys are relative,
+//! `/`-separated names that contain the content hash.
+//!
+//! Nothing here knows about Terraform, tonic, prost or msgpack.
+
+use async_trait::async_trait;
+
+pub mod local;
+
+/// What a store knows about one stored object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectInfo {
+    /// Lowercase hex SHA-512 of the stored bytes.
+    pub sha512: String,
+    pub size: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("invalid object key {key:?}: {reason}")]
+    BadKey { key: String, reason: &'static str },
+    #[error("{op} {location} failed: {source}")]
+    Io { op: &'static str, location: String, source: std::io::Error },
+}
+
+/// A place for rendered configs.
+#[async_trait]
+pub trait ObjectStore: Send + Sync {
+    /// Stores `bytes` under `key`, replacing what was there.
+    async fn put(&self, key: &str, bytes: &[u8]) -> Result<ObjectInfo, StoreError>;
+    /// Describes the object under `key`; `None` when it does not exist.
+    async fn head(&self, key: &str) -> Result<Option<ObjectInfo>, StoreError>;
+    /// Removes the object; a missing object is not an error.
+    async fn delete(&self, key: &str) -> Result<(), StoreError>;
+    /// Where the object lives, for people (`s3://bucket/key` or a file path).
+    fn object_url(&self, key: &str) -> String;
+    /// What a pointer config fetches, or `None` when the node cannot reach the
+    /// store and the config must be inlined in user data.
+    fn source_url(&self, key: &str) -> Option<String>;
+}
+
+/// Checks a key: relative, `/`-separated, no empty, `.` or `..` segments.
+pub fn check_key(key: &str) -> Result<(), StoreError> {
+    let bad = |reason| Err(StoreError::BadKey { key: key.to_string(), reason });
+    if key.is_empty() || key.len() > 900 {
+        return bad("keys are 1 to 900 characters long");
+    }
+    if key.starts_with('/') {
+        return bad("keys are relative");
+    }
+    if key.split('/').any(|s| s.is_empty() || s == "." || s == "..") {
+        return bad("keys have no empty, '.' or '..' segments");
+    }
+    if !key.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./".contains(&b)) {
+        return bad("keys use only letters, digits and - _ . /");
+    }
+    Ok(())
+}
+
+/// Lowercase hex SHA-512.
+pub fn sha512_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha512::digest(bytes))
+}
