@@ -22,7 +22,16 @@ fn docs_are_current() {
         "docs are stale; run `UPDATE_DOCS=1 cargo test --test docs_and_examples`:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    for page in ["docs/index.md", "docs/resources/bootstrap_token.md", "docs/resources/cluster_ca.md"] {
+    for page in [
+        "docs/index.md",
+        "docs/resources/bootstrap_token.md",
+        "docs/resources/cluster_ca.md",
+        "docs/resources/ignition_config.md",
+        "docs/data-sources/ignition_config.md",
+        "docs/guides/how-a-node-boots.md",
+        "docs/guides/operating-systems.md",
+        "docs/guides/kubernetes-artifacts.md",
+    ] {
         assert!(repo_root().join(page).is_file(), "{page} is missing");
     }
 }
@@ -34,10 +43,12 @@ fn read(rel: &str) -> String {
 #[test]
 fn provider_and_resource_examples_apply() {
     let config = format!(
-        "{}\n{}\n{}",
+        "{}\n{}\n{}\n{}\n{}",
         read("examples/provider/provider.tf"),
         read("examples/resources/kubeadm_bootstrap_token/resource.tf"),
-        read("examples/resources/kubeadm_cluster_ca/resource.tf")
+        read("examples/resources/kubeadm_cluster_ca/resource.tf"),
+        read("examples/resources/kubeadm_ignition_config/resource.tf"),
+        read("examples/data-sources/kubeadm_ignition_config/data-source.tf")
     );
     run_case(
         "registry examples",
@@ -45,6 +56,16 @@ fn provider_and_resource_examples_apply() {
             let id = s.str("kubeadm_bootstrap_token.workers", "token_id");
             if id.len() != 6 {
                 return Err(format!("unexpected token id {id:?}"));
+            }
+            let rendered = s.output("worker_config_sha512");
+            if rendered.as_str().map(str::len) != Some(128) {
+                return Err(format!("worker_config_sha512 output is {rendered}"));
+            }
+            for node in ["init", "worker"] {
+                let path = s.dir.join(s.str(&format!("kubeadm_ignition_config.{node}"), "object_url"));
+                if !path.is_file() {
+                    return Err(format!("{} was not stored", path.display()));
+                }
             }
             let hash = s.output("discovery_hash");
             if !hash.as_str().is_some_and(|h| h.starts_with("sha256:") && h.len() == 71) {

@@ -3,6 +3,8 @@
 
 pub mod artifacts;
 pub mod duration;
+pub mod ignition;
+pub mod kubeadm;
 pub mod node;
 pub mod pki;
 pub mod secret;

@@ -13,6 +13,7 @@ use crate::tfplugin::value::Value;
 
 pub mod bootstrap_token;
 pub mod cluster_ca;
+pub mod ignition_config;
 pub mod node_input;
 pub mod store_config;
 
@@ -109,10 +110,11 @@ impl Provider for KubeadmProvider {
         vec![
             Arc::new(bootstrap_token::BootstrapTokenResource::new(self.clock.clone())),
             Arc::new(cluster_ca::ClusterCaResource::new(self.clock.clone())),
+            Arc::new(ignition_config::IgnitionConfigResource),
         ]
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource<ProviderData>>> {
-        Vec::new()
+        vec![Arc::new(ignition_config::IgnitionConfigDataSource)]
     }
 }

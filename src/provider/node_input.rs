@@ -258,8 +258,8 @@ fn overlaps(a: (IpAddr, u8), b: (IpAddr, u8)) -> bool {
     if a.0.is_ipv4() != b.0.is_ipv4() {
         return false;
     }
-    let off = if a.0.is_ipv4() { 96 } else { 0 };
-    let len = u32::from(a.1.min(b.1)) + off;
+    // IPv4 addresses sit in the top 32 bits, so prefix lengths count from the top for both.
+    let len = u32::from(a.1.min(b.1));
     let mask = if len == 0 { 0 } else { u128::MAX << (128 - len) };
     bits(a.0) & mask == bits(b.0) & mask
 }

@@ -197,11 +197,15 @@ pub struct BlockType {
 
 impl BlockType {
     pub fn new(name: &str, nesting: Nesting, block: Block) -> BlockType {
-        let max_items = if nesting == Nesting::Single { 1 } else { 0 };
-        BlockType { name: name.to_string(), nesting, block, min_items: 0, max_items, requires_replace: false }
+        BlockType { name: name.to_string(), nesting, block, min_items: 0, max_items: 0, requires_replace: false }
     }
+    /// At least `n` blocks; for a single block, `min(1)` makes it required
+    /// (Terraform wants min and max equal for single blocks).
     pub fn min(mut self, n: i64) -> Self {
         self.min_items = n;
+        if self.nesting == Nesting::Single {
+            self.max_items = n;
+        }
         self
     }
     pub fn max(mut self, n: i64) -> Self {
@@ -297,8 +301,8 @@ impl Block {
                 return Err(format!("{:?} is both an attribute and a block", b.name));
             }
             match b.nesting {
-                Nesting::Single if !(0..=1).contains(&b.min_items) || !(0..=1).contains(&b.max_items) => {
-                    return Err(format!("{}: single blocks take min/max 0 or 1", b.name))
+                Nesting::Single if !(0..=1).contains(&b.min_items) || b.min_items != b.max_items => {
+                    return Err(format!("{}: single blocks take min = max, 0 or 1", b.name))
                 }
                 Nesting::Group | Nesting::Map if b.min_items != 0 || b.max_items != 0 => {
                     return Err(format!("{}: group and map blocks take no min/max", b.name))

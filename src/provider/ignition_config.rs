@@ -1,0 +1,358 @@
+//! `kubeadm_ignition_config` (resource) and `data "kubeadm_ignition_config"`:
+//! render a node's Ignition config from its inputs. The resource stores it in
+//! the provider's store and returns a small pointer config for user data; the
+//! data source only renders.
+//!
+//! Rendering is a pure function of the inputs, done at plan time, so every
+//! output is known in the plan and an unchanged configuration plans no change.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::node_input::{input_block, Reader};
+use super::ProviderData;
+use crate::bootstrap::node::{NodeSpec, Role};
+use crate::bootstrap::store::{ObjectStore, StoreError};
+use crate::bootstrap::{ignition, kubeadm};
+use crate::tfplugin::diag::{AttrPath, Diagnostic, Diagnostics};
+use crate::tfplugin::framework::{DataSource, Plan, Resource};
+use crate::tfplugin::schema::{Attribute, Schema};
+use crate::tfplugin::value::Value;
+
+pub const TYPE_NAME: &str = "kubeadm_ignition_config";
+
+/// EC2 refuses user data above 16 KiB.
+pub const USER_DATA_LIMIT: usize = 16 * 1024;
+
+/// A rendered node.
+pub struct Rendered {
+    pub json: String,
+    pub sha512: String,
+    pub kubeadm_yaml: String,
+    pub warnings: Vec<String>,
+}
+
+fn patch_path(document: &str) -> AttrPath {
+    AttrPath::attr("kubeadm_config_patches").then_attr(document)
+}
+
+/// Renders a node, turning domain errors into diagnostics at the right attribute.
+pub fn render(spec: &NodeSpec, diags: &mut Diagnostics) -> Option<Rendered> {
+    let kubeadm_yaml = match kubeadm::render(spec) {
+        Ok(y) => y,
+        Err(e) => {
+            let d = Diagnostic::error("Cannot build the kubeadm configuration", format!("{e}."));
+            diags.push(match (e.patch_document(), e.input()) {
+                (Some(doc), _) => d.at(patch_path(doc)),
+                (None, Some((block, attr))) => d.at(AttrPath::attr(block).then_attr(attr)),
+                _ => d,
+            });
+            return None;
+        }
+    };
+    match ignition::render(spec, &kubeadm_yaml) {
+        Ok(r) => {
+            let sha512 = ignition::sha512_hex(r.json.as_bytes());
+            Some(Rendered { json: r.json, sha512, kubeadm_yaml, warnings: r.warnings })
+        }
+        Err(e) => {
+            let d = Diagnostic::error("Cannot render the Ignition config", format!("{e}."));
+            diags.push(match (e.additional_index(), e.input().and_then(input_path)) {
+                (Some(i), _) => d.at(AttrPath::attr("additional_ignition").then_index(i)),
+                (None, Some(p)) => d.at(p),
+                _ => d,
+            });
+            None
+        }
+    }
+}
+
+/// The attribute path of a renderer input name such as `files[2]`.
+fn input_path(what: &str) -> Option<AttrPath> {
+    let (name, rest) = what.split_once('[')?;
+    let index: usize = rest.strip_suffix(']')?.parse().ok()?;
+    matches!(name, "files" | "users").then(|| AttrPath::attr(name).then_index(index))
+}
+
+/// A key-safe form of a name.
+fn key_part(s: &str) -> String {
+    let cleaned: String = s
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '-' })
+        .collect();
+    let trimmed = cleaned.trim_matches(|c| c == '.' || c == '-');
+    if trimmed.is_empty() {
+        "node".to_string()
+    } else {
+        trimmed.chars().take(63).collect()
+    }
+}
+
+/// `<cluster>/<role>/<name>-<hash prefix>.ign`: the key changes with the content.
+pub fn object_key(spec: &NodeSpec, name: Option<&str>, sha512: &str) -> String {
+    format!(
+        "{}/{}/{}-{}.ign",
+        key_part(&spec.cluster.name),
+        spec.role.as_str(),
+        key_part(name.unwrap_or(spec.role.as_str())),
+        &sha512[..32.min(sha512.len())]
+    )
+}
+
+pub fn resource_schema() -> Schema {
+    let mut block = input_block();
+    block.attributes.extend([
+        Attribute::string("id").computed().describe("The object key in the store (contains the content hash)."),
+        Attribute::string("rendered_sha512").computed().describe("Hex SHA-512 of the rendered config."),
+        Attribute::string("object_url").computed().describe("Where the config is stored: `s3://bucket/key` or a local path."),
+        Attribute::string("user_data").computed().describe(
+            "For `aws_instance.user_data`: an Ignition pointer config (`config.replace` with the object's URL and `verification.hash`). With the local store and no `base_url`, the whole config inline.",
+        ),
+        Attribute::number("user_data_size").computed().describe("Size of `user_data` in bytes (EC2 allows 16384)."),
+        Attribute::string("user_data_presigned")
+            .computed()
+            .sensitive()
+            .describe("A pointer config with a presigned HTTPS URL (S3 store with `presign_ttl` only)."),
+        Attribute::string("kubeadm_config").computed().sensitive().describe("The kubeadm configuration shipped to the node."),
+        Attribute::string("read_policy_json")
+            .computed()
+            .describe("An IAM policy granting read access to this object (S3 store only)."),
+    ]);
+    Schema::new(
+        0,
+        block.describe(
+            "Renders the Ignition config that turns a fresh Flatcar or Fedora CoreOS machine into a kubeadm node (`init`, `control-plane` or `worker`), stores it, and returns a small pointer config for user data.",
+        ),
+    )
+}
+
+pub fn data_source_schema() -> Schema {
+    let mut block = input_block();
+    block.attributes.extend([
+        Attribute::string("id").computed().describe("Hex SHA-512 of the rendered config."),
+        Attribute::string("rendered").computed().sensitive().describe("The rendered Ignition config (JSON)."),
+        Attribute::string("rendered_sha512").computed().describe("Hex SHA-512 of `rendered`."),
+        Attribute::string("kubeadm_config")
+            .computed()
+            .sensitive()
+            .describe("The kubeadm configuration shipped to the node."),
+    ]);
+    Schema::new(
+        0,
+        block.describe(
+            "Renders a node's Ignition config without storing it, for inline user data where the secrets policy allows it, bare metal and other clouds.",
+        ),
+    )
+}
+
+fn store_of<'a>(data: &'a ProviderData, diags: &mut Diagnostics) -> Option<&'a Arc<dyn ObjectStore>> {
+    match &data.store {
+        Ok(s) => Some(s),
+        Err(msg) => {
+            diags.push(Diagnostic::error("Store unavailable", msg.clone()));
+            None
+        }
+    }
+}
+
+fn store_error(e: StoreError, key: &str) -> Diagnostic {
+    Diagnostic::error(
+        "Store operation failed",
+        format!("{e} (object {key}). Check the store settings and permissions, then apply again."),
+    )
+}
+
+/// Reads and renders; `None` when inputs are unknown or wrong.
+fn spec_and_render(config: &Value, diags: &mut Diagnostics) -> Option<(NodeSpec, Rendered)> {
+    let spec = Reader { config, diags, fetch_manifest: true }.read()?;
+    let r = render(&spec, diags)?;
+    Some((spec, r))
+}
+
+/// Fills the computed attributes of a rendered node.
+fn fill(state: &mut Value, store: &dyn ObjectStore, spec: &NodeSpec, r: &Rendered, diags: &mut Diagnostics) {
+    let key = object_key(spec, state.get("name").as_str(), &r.sha512);
+    let user_data = match store.source_url(&key) {
+        Some(url) => ignition::pointer_config(spec.ignition_version, &url, &r.sha512),
+        None => {
+            diags.push(
+                Diagnostic::warning(
+                    "user_data holds the whole config",
+                    "The local store has no base_url, so user_data is the full Ignition config, keys and tokens included, and Terraform shows it in plans. Serve the store directory and set store.local.base_url, or use the S3 store.",
+                )
+                .at(AttrPath::attr("user_data")),
+            );
+            r.json.clone()
+        }
+    };
+    if user_data.len() > USER_DATA_LIMIT {
+        diags.push(
+            Diagnostic::warning(
+                "user_data exceeds 16 KiB",
+                format!("user_data is {} bytes; EC2 accepts at most 16384. Serve the store (base_url) or use the S3 store so user_data is a small pointer.", user_data.len()),
+            )
+            .at(AttrPath::attr("user_data")),
+        );
+    }
+    for w in &r.warnings {
+        diags.push(Diagnostic::warning("Rendering note", w.clone()));
+    }
+    state.set("id", Value::from(key.clone()));
+    state.set("rendered_sha512", Value::from(r.sha512.clone()));
+    state.set("object_url", Value::from(store.object_url(&key)));
+    state.set("user_data_size", Value::int(user_data.len() as i64));
+    state.set("user_data", Value::from(user_data));
+    state.set("user_data_presigned", Value::Null);
+    state.set("kubeadm_config", Value::from(r.kubeadm_yaml.clone()));
+    state.set("read_policy_json", Value::Null);
+}
+
+pub struct IgnitionConfigResource;
+
+#[async_trait]
+impl Resource<ProviderData> for IgnitionConfigResource {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        resource_schema()
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        let spec = Reader { config, diags, fetch_manifest: false }.read();
+        if let Some(spec) = spec {
+            if let Err(e) = kubeadm::validate_patches(&spec) {
+                let summary = if e.patch_document().is_some() {
+                    "Invalid kubeadm_config_patches"
+                } else {
+                    "Invalid node settings"
+                };
+                let d = Diagnostic::error(summary, format!("{e}."));
+                diags.push(match (e.patch_document(), e.input()) {
+                    (Some(doc), _) => d.at(patch_path(doc)),
+                    (None, Some((block, attr))) => d.at(AttrPath::attr(block).then_attr(attr)),
+                    _ => d,
+                });
+            }
+            if spec.role == Role::Init && spec.cluster.control_plane_endpoint.is_empty() {
+                diags.push(
+                    Diagnostic::warning(
+                        "No control_plane_endpoint",
+                        "Without cluster.control_plane_endpoint, kubeadm refuses to add control-plane nodes to this cluster later. Set it to the API load balancer's address.",
+                    )
+                    .at(AttrPath::attr("cluster").then_attr("control_plane_endpoint")),
+                );
+            }
+        }
+    }
+
+    async fn plan(&self, data: &ProviderData, plan: &mut Plan, diags: &mut Diagnostics) {
+        let Some(store) = store_of(data, diags) else { return };
+        let config = plan.config.clone();
+        if let Some((spec, r)) = spec_and_render(&config, diags) {
+            fill(&mut plan.planned, store.as_ref(), &spec, &r, diags);
+        }
+    }
+
+    async fn create(
+        &self,
+        data: &ProviderData,
+        planned: &Value,
+        _config: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let store = store_of(data, diags)?;
+        let (spec, r) = spec_and_render(planned, diags)?;
+        let mut state = planned.clone();
+        let mut quiet = Diagnostics::new();
+        fill(&mut state, store.as_ref(), &spec, &r, &mut quiet);
+        let key = state.get("id").as_str().unwrap_or_default().to_string();
+        if let Err(e) = store.put(&key, r.json.as_bytes()).await {
+            diags.push(store_error(e, &key));
+            return None;
+        }
+        Some(state)
+    }
+
+    async fn read(&self, data: &ProviderData, state: &Value, diags: &mut Diagnostics) -> Option<Value> {
+        let store = store_of(data, diags)?;
+        let key = state.get("id").as_str().unwrap_or_default().to_string();
+        match store.head(&key).await {
+            Ok(None) => None,
+            Ok(Some(info)) => {
+                let mut fresh = state.clone();
+                // A changed object shows as a different hash, so the plan restores it.
+                fresh.set("rendered_sha512", Value::from(info.sha512));
+                Some(fresh)
+            }
+            Err(e) => {
+                diags.push(store_error(e, &key));
+                Some(state.clone())
+            }
+        }
+    }
+
+    async fn update(
+        &self,
+        data: &ProviderData,
+        prior: &Value,
+        planned: &Value,
+        config: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let state = self.create(data, planned, config, diags).await?;
+        let (old, new) = (prior.get("id").as_str().unwrap_or_default(), state.get("id").as_str().unwrap_or_default());
+        if !old.is_empty() && old != new {
+            // Only after the new object is in place.
+            if let Some(store) = store_of(data, diags) {
+                if let Err(e) = store.delete(old).await {
+                    diags.push(Diagnostic::warning("Old config not removed", format!("{e}; remove {old} by hand.")));
+                }
+            }
+        }
+        Some(state)
+    }
+
+    async fn delete(&self, data: &ProviderData, prior: &Value, diags: &mut Diagnostics) {
+        let Some(store) = store_of(data, diags) else { return };
+        let key = prior.get("id").as_str().unwrap_or_default();
+        if key.is_empty() {
+            return;
+        }
+        if let Err(e) = store.delete(key).await {
+            diags.push(store_error(e, key));
+        }
+    }
+}
+
+pub struct IgnitionConfigDataSource;
+
+#[async_trait]
+impl DataSource<ProviderData> for IgnitionConfigDataSource {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        data_source_schema()
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        IgnitionConfigResource.validate(config, diags);
+    }
+
+    async fn read(&self, _data: &ProviderData, config: &Value, diags: &mut Diagnostics) -> Option<Value> {
+        let (_spec, r) = spec_and_render(config, diags)?;
+        for w in &r.warnings {
+            diags.push(Diagnostic::warning("Rendering note", w.clone()));
+        }
+        let mut state = config.clone();
+        state.set("id", Value::from(r.sha512.clone()));
+        state.set("rendered_sha512", Value::from(r.sha512));
+        state.set("rendered", Value::from(r.json));
+        state.set("kubeadm_config", Value::from(r.kubeadm_yaml));
+        Some(state)
+    }
+}
