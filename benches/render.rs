@@ -1,0 +1,120 @@
+//! Render throughput per role and OS: kubeadm documents plus the Ignition
+//! config, on one thread, as the provider does at plan time. Prints a table
+//! (configs per second per core, median microseconds, rendered size).
+//!
+//! Run with `cargo bench --bench render`.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use terraform_provider_kubeadm::bootstrap::node::{
+    ApiServerSpec, Artifacts, CaMaterial, ClusterSpec, ComponentSpec, ControlPlanePki, EtcdSpec, IgnitionVersion,
+    KubeadmPatches, KubernetesVersion, NameFrom, NodeOptions, NodeSpec, OperatingSystem, RemoteFile, Role, TokenSpec,
+};
+use terraform_provider_kubeadm::bootstrap::pki::{self, CaRole, KeyAlgorithm};
+use terraform_provider_kubeadm::bootstrap::secret::Sensitive;
+use terraform_provider_kubeadm::bootstrap::{artifacts, ignition, kubeadm};
+
+fn pki_material() -> ControlPlanePki {
+    let now = time::OffsetDateTime::now_utc();
+    let ca = |role| {
+        let p = pki::generate_ca(role, "bench", KeyAlgorithm::EcdsaP256, 3650, now).expect("generate CA");
+        CaMaterial { cert_pem: p.cert_pem, key_pem: p.key_pem }
+    };
+    let sa = pki::generate_service_account(KeyAlgorithm::EcdsaP256).expect("generate SA keys");
+    ControlPlanePki {
+        ca: ca(CaRole::Kubernetes),
+        front_proxy_ca: ca(CaRole::FrontProxy),
+        etcd_ca: ca(CaRole::Etcd),
+        sa_public_pem: sa.public_pem,
+        sa_private_pem: sa.private_pem,
+    }
+}
+
+fn spec(role: Role, os: OperatingSystem, pki: &ControlPlanePki) -> NodeSpec {
+    let bin = artifacts::bin_dir(os);
+    let file = |name: &str| RemoteFile {
+        path: format!("{bin}/{name}"),
+        url: format!("https://artifacts.example.com/v1.31.4/{name}"),
+        sha512: "ab".repeat(64),
+        mode: 0o755,
+        extract_to: None,
+    };
+    NodeSpec {
+        role,
+        cluster: ClusterSpec {
+            name: "bench".into(),
+            kubernetes_version: KubernetesVersion::parse("v1.31.4").expect("version"),
+            control_plane_endpoint: "api.bench.example.com:6443".into(),
+            pod_subnet: Some("192.168.0.0/16".into()),
+            service_subnet: "10.96.0.0/12".into(),
+            dns_domain: "cluster.local".into(),
+            image_repository: None,
+            feature_gates: BTreeMap::new(),
+            api_server: ApiServerSpec::default(),
+            controller_manager: ComponentSpec::default(),
+            scheduler: ComponentSpec::default(),
+            etcd: EtcdSpec::default(),
+        },
+        pki: role.is_control_plane().then(|| pki.clone()),
+        ca_cert_hashes: vec![pki::ca_cert_hash(&pki.ca.cert_pem).expect("hash")],
+        bootstrap_token: TokenSpec {
+            token: Sensitive::new("abcdef.0123456789abcdef".into()),
+            description: None,
+            expires: Some("2030-01-01T00:00:00Z".into()),
+            usages: vec!["signing".into(), "authentication".into()],
+            groups: vec!["system:bootstrappers:kubeadm:default-node-token".into()],
+        },
+        node: NodeOptions { name_from: NameFrom::Aws, ..NodeOptions::default() },
+        os,
+        ignition_version: IgnitionVersion::V3_3,
+        artifacts: Artifacts::Remote(vec![file("kubeadm"), file("kubelet"), file("kubectl")]),
+        files: vec![],
+        pre_kubeadm_commands: vec![],
+        post_kubeadm_commands: vec![],
+        users: vec![],
+        ntp_servers: vec![],
+        additional_ignition: vec![],
+        patches: KubeadmPatches::default(),
+    }
+}
+
+fn main() {
+    let pki = pki_material();
+    println!("render (kubeadm documents + Ignition), one thread, Kubernetes v1.31.4, ECDSA-P256 PKI, 3 fetched binaries");
+    println!("{:<14} {:<14} {:>8} {:>12} {:>14} {:>10}", "role", "os", "runs", "median us", "configs/s", "bytes");
+    for os in [OperatingSystem::Flatcar, OperatingSystem::FedoraCoreos] {
+        for role in Role::ALL {
+            let s = spec(role, os, &pki);
+            let render = || {
+                let yaml = kubeadm::render(&s).expect("kubeadm render");
+                ignition::render(&s, &yaml).expect("ignition render").json
+            };
+            let size = render().len();
+            // Warm up, then time single renders.
+            for _ in 0..200 {
+                std::hint::black_box(render());
+            }
+            let runs = 3000;
+            let mut times = Vec::with_capacity(runs);
+            let start = Instant::now();
+            for _ in 0..runs {
+                let t = Instant::now();
+                std::hint::black_box(render());
+                times.push(t.elapsed().as_nanos() as u64);
+            }
+            let total = start.elapsed().as_secs_f64();
+            times.sort_unstable();
+            let median_us = times[runs / 2] as f64 / 1000.0;
+            println!(
+                "{:<14} {:<14} {:>8} {:>12.1} {:>14.0} {:>10}",
+                role.as_str(),
+                os.as_str(),
+                runs,
+                median_us,
+                runs as f64 / total,
+                size
+            );
+        }
+    }
+}
