@@ -81,7 +81,9 @@ fn spec(role: Role, os: OperatingSystem, pki: &ControlPlanePki) -> NodeSpec {
 
 fn main() {
     let pki = pki_material();
-    println!("render (kubeadm documents + Ignition), one thread, Kubernetes v1.31.4, ECDSA-P256 PKI, 3 fetched binaries");
+    println!(
+        "render (kubeadm documents + Ignition), one thread, Kubernetes v1.31.4, ECDSA-P256 PKI, 3 fetched binaries"
+    );
     println!("{:<14} {:<14} {:>8} {:>12} {:>14} {:>10}", "role", "os", "runs", "median us", "configs/s", "bytes");
     for os in [OperatingSystem::Flatcar, OperatingSystem::FedoraCoreos] {
         for role in Role::ALL {

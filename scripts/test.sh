@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 
 bash scripts/install-terraform.sh
 bash scripts/install-ignition.sh
-# When the machine has no terraform, the installer links one into .tools/bin.
+bash scripts/install-moto.sh
+# Installers link terraform and moto_server into .tools/bin when the machine has none.
 export PATH="$PWD/.tools/bin:$PATH"
 
 cargo fmt --check

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::node_input::{input_block, Reader};
+use super::store_config::StoreConfig;
 use super::ProviderData;
 use crate::bootstrap::node::{NodeSpec, Role};
 use crate::bootstrap::store::{ObjectStore, StoreError};
@@ -171,7 +172,14 @@ fn spec_and_render(config: &Value, diags: &mut Diagnostics) -> Option<(NodeSpec,
 }
 
 /// Fills the computed attributes of a rendered node.
-fn fill(state: &mut Value, store: &dyn ObjectStore, spec: &NodeSpec, r: &Rendered, diags: &mut Diagnostics) {
+fn fill(
+    state: &mut Value,
+    data: &ProviderData,
+    store: &dyn ObjectStore,
+    spec: &NodeSpec,
+    r: &Rendered,
+    diags: &mut Diagnostics,
+) {
     let key = object_key(spec, state.get("name").as_str(), &r.sha512);
     let user_data = match store.source_url(&key) {
         Some(url) => ignition::pointer_config(spec.ignition_version, &url, &r.sha512),
@@ -203,9 +211,45 @@ fn fill(state: &mut Value, store: &dyn ObjectStore, spec: &NodeSpec, r: &Rendere
     state.set("object_url", Value::from(store.object_url(&key)));
     state.set("user_data_size", Value::int(user_data.len() as i64));
     state.set("user_data", Value::from(user_data));
-    state.set("user_data_presigned", Value::Null);
     state.set("kubeadm_config", Value::from(r.kubeadm_yaml.clone()));
-    state.set("read_policy_json", Value::Null);
+    state.set("read_policy_json", Value::opt_string(data.s3.as_ref().map(|s3| s3.read_policy_json(&key))));
+    // Presigned URLs depend on the time they are made: known after apply.
+    state.set("user_data_presigned", if presign_ttl(data).is_some() { Value::unknown() } else { Value::Null });
+}
+
+/// The presigned-URL lifetime, capped at what SigV4 allows (7 days).
+fn presign_ttl(data: &ProviderData) -> Option<std::time::Duration> {
+    match &data.store_config {
+        StoreConfig::S3 { presign_ttl: Some(ttl), .. } if data.s3.is_some() => {
+            ttl.to_std().map(|d| d.min(std::time::Duration::from_secs(7 * 24 * 3600)))
+        }
+        _ => None,
+    }
+}
+
+/// Sets `user_data_presigned` after the object is stored.
+async fn presign(state: &mut Value, data: &ProviderData, spec: &NodeSpec, sha512: &str, diags: &mut Diagnostics) {
+    let (Some(s3), Some(ttl)) = (data.s3.as_ref(), presign_ttl(data)) else {
+        state.set("user_data_presigned", Value::Null);
+        return;
+    };
+    let key = state.get("id").as_str().unwrap_or_default().to_string();
+    match s3.presign_get(&key, ttl).await {
+        Ok(url) => {
+            if s3.credentials_are_temporary().await {
+                diags.push(Diagnostic::warning(
+                    "Presigned URL tied to temporary credentials",
+                    "The provider signs with temporary credentials (a session token), so the presigned URL stops working when that session ends, possibly before presign_ttl. Sign with long-lived credentials, or let instances read the object with their instance profile (user_data).",
+                ).at(AttrPath::attr("user_data_presigned")));
+            }
+            state
+                .set("user_data_presigned", Value::from(ignition::pointer_config(spec.ignition_version, &url, sha512)));
+        }
+        Err(e) => {
+            diags.push(store_error(e, &key));
+            state.set("user_data_presigned", Value::Null);
+        }
+    }
 }
 
 pub struct IgnitionConfigResource;
@@ -252,7 +296,16 @@ impl Resource<ProviderData> for IgnitionConfigResource {
         let Some(store) = store_of(data, diags) else { return };
         let config = plan.config.clone();
         if let Some((spec, r)) = spec_and_render(&config, diags) {
-            fill(&mut plan.planned, store.as_ref(), &spec, &r, diags);
+            fill(&mut plan.planned, data, store.as_ref(), &spec, &r, diags);
+            // An unchanged object keeps its presigned URL.
+            if let Some(prior) = &plan.prior {
+                if prior.get("id") == plan.planned.get("id")
+                    && prior.get("rendered_sha512") == plan.planned.get("rendered_sha512")
+                    && presign_ttl(data).is_some()
+                {
+                    plan.planned.set("user_data_presigned", prior.get("user_data_presigned").clone());
+                }
+            }
         }
     }
 
@@ -267,11 +320,17 @@ impl Resource<ProviderData> for IgnitionConfigResource {
         let (spec, r) = spec_and_render(planned, diags)?;
         let mut state = planned.clone();
         let mut quiet = Diagnostics::new();
-        fill(&mut state, store.as_ref(), &spec, &r, &mut quiet);
+        fill(&mut state, data, store.as_ref(), &spec, &r, &mut quiet);
         let key = state.get("id").as_str().unwrap_or_default().to_string();
         if let Err(e) = store.put(&key, r.json.as_bytes()).await {
             diags.push(store_error(e, &key));
             return None;
+        }
+        // A URL the plan already knows (same object) is kept as planned.
+        if planned.get("user_data_presigned").is_unknown() {
+            presign(&mut state, data, &spec, &r.sha512, diags).await;
+        } else {
+            state.set("user_data_presigned", planned.get("user_data_presigned").clone());
         }
         Some(state)
     }

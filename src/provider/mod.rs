@@ -18,8 +18,9 @@ pub mod node_input;
 pub mod store_config;
 
 use crate::bootstrap::store::local::LocalStore;
+use crate::bootstrap::store::s3::{S3Settings, S3Store, Sse};
 use crate::bootstrap::store::ObjectStore;
-use store_config::StoreConfig;
+use store_config::{Encryption, StoreConfig};
 
 /// The provider's registry address.
 pub const ADDRESS: &str = "registry.terraform.io/kubeadm-ignition/kubeadm";
@@ -34,18 +35,47 @@ pub struct ProviderData {
     pub store_config: StoreConfig,
     /// The store, or why it cannot be used.
     pub store: Result<Arc<dyn ObjectStore>, String>,
+    /// The same store when it is S3, for presigning and IAM policies.
+    pub s3: Option<Arc<S3Store>>,
 }
 
 impl ProviderData {
-    /// Builds the store a configuration names.
+    /// A provider on the local store (S3 needs [`ProviderData::build`]).
     pub fn new(store_config: StoreConfig) -> ProviderData {
         let store: Result<Arc<dyn ObjectStore>, String> = match &store_config {
             StoreConfig::Local { path, base_url } => Ok(Arc::new(LocalStore::new(path, base_url.clone()))),
-            StoreConfig::S3 { bucket, .. } => Err(format!(
-                "The S3 store (bucket {bucket:?}) is not available in this provider version; use store {{ local {{ ... }} }}."
-            )),
+            StoreConfig::S3 { .. } => Err("the S3 store is built asynchronously".to_string()),
         };
-        ProviderData { store_config, store }
+        ProviderData { store_config, store, s3: None }
+    }
+
+    /// Builds the store a configuration names: one S3 client per process.
+    pub async fn build(store_config: StoreConfig) -> ProviderData {
+        let StoreConfig::S3 { bucket, prefix, region, endpoint, force_path_style, encryption, profile, .. } =
+            &store_config
+        else {
+            return ProviderData::new(store_config);
+        };
+        let settings = S3Settings {
+            bucket: bucket.clone(),
+            prefix: prefix.clone(),
+            region: region.clone(),
+            endpoint: endpoint.clone(),
+            force_path_style: *force_path_style,
+            encryption: match encryption {
+                Encryption::Aes256 => Sse::Aes256,
+                Encryption::Kms { key_id } => Sse::Kms { key_id: key_id.clone() },
+                Encryption::None => Sse::None,
+            },
+            profile: profile.clone(),
+        };
+        match S3Store::new(settings).await {
+            Ok(s) => {
+                let s = Arc::new(s);
+                ProviderData { store: Ok(s.clone() as Arc<dyn ObjectStore>), s3: Some(s), store_config }
+            }
+            Err(e) => ProviderData { store: Err(e.to_string()), s3: None, store_config },
+        }
     }
 }
 
@@ -103,7 +133,7 @@ impl Provider for KubeadmProvider {
         if diags.has_errors() {
             return None;
         }
-        Some(ProviderData::new(store_config::parse(config)))
+        Some(ProviderData::build(store_config::parse(config)).await)
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource<ProviderData>>> {

@@ -450,7 +450,7 @@ mod tests {
             assert_eq!(encoded.len(), (mtls.server_cert_der.len() * 4).div_ceil(3));
             let decoded = base64::engine::general_purpose::STANDARD_NO_PAD.decode(&encoded).unwrap();
             assert_eq!(decoded, mtls.server_cert_der);
-            if mtls.server_cert_der.len() % 3 != 0 {
+            if !mtls.server_cert_der.len().is_multiple_of(3) {
                 saw_padding_case = true;
                 break;
             }

@@ -7,6 +7,7 @@
 use async_trait::async_trait;
 
 pub mod local;
+pub mod s3;
 
 /// What a store knows about one stored object.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +23,10 @@ pub enum StoreError {
     BadKey { key: String, reason: &'static str },
     #[error("{op} {location} failed: {source}")]
     Io { op: &'static str, location: String, source: std::io::Error },
+    /// An S3 request that failed for good (after retries), or S3 settings
+    /// that cannot work: bucket, key, AWS error code and what to do.
+    #[error(transparent)]
+    S3(Box<s3::S3Error>),
 }
 
 /// A place for rendered configs.
