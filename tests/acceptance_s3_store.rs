@@ -131,3 +131,59 @@ fn missing_bucket_is_a_clear_error() {
     let s = wd.state();
     assert!(!s.resources.contains_key(W), "a failed create was recorded");
 }
+
+#[test]
+fn version_manifest_is_read_from_s3() {
+    let tf = terraforms().into_iter().last().unwrap();
+    let moto = Moto::start();
+    moto.boto3("s3.create_bucket(Bucket='cfg')\ns3.create_bucket(Bucket='artifacts')");
+    let sha = "ab".repeat(64);
+    moto.boto3(&format!(
+        "m = {{'kubernetesVersion': 'v1.31.4', 'files': [{{'name': 'kubeadm', 'url': 'kubeadm', 'sha512': '{sha}'}}, {{'name': 'kubelet', 'url': 'kubelet', 'sha512': '{sha}'}}]}}\ns3.put_object(Bucket='artifacts', Key='k8s/v1.31.4/manifest.json', Body=json.dumps(m).encode())"
+    ));
+    let artifacts = |version: &str| {
+        format!("kubernetes_artifacts {{\n    source = \"manifest\"\n    manifest_url = \"s3://artifacts/k8s/{version}/manifest.json\"\n  }}")
+    };
+    let cfg = |version: &str| {
+        config(&body(&moto, "cfg", "").replace("  cluster {{", "").replace(
+            "resource \"kubeadm_ignition_config\" \"w\" {\n",
+            &format!("resource \"kubeadm_ignition_config\" \"w\" {{\n  {}\n", artifacts(version)),
+        ))
+    };
+    let mut wd = WorkDir::new(&tf);
+    wd.provider_env = moto.provider_env();
+    wd.write_config(&cfg("v1.31.4"));
+    wd.init();
+    wd.ok(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let s = wd.state();
+    let key = format!("ignition/{}", s.str(W, "id"));
+    let stored = moto.boto3(&format!("print(s3.get_object(Bucket='cfg', Key='{key}')['Body'].read().decode())"));
+    let stored: serde_json::Value = serde_json::from_str(&stored).unwrap();
+    let files = stored["storage"]["files"].as_array().unwrap();
+    let kubeadm = files.iter().find(|f| f["path"] == "/opt/bin/kubeadm").expect("kubeadm fetched at boot");
+    assert_eq!(kubeadm["contents"]["source"], "s3://artifacts/k8s/v1.31.4/kubeadm");
+    assert_eq!(kubeadm["contents"]["verification"]["hash"], format!("sha512-{sha}"));
+    let (empty, out) = wd.plan_is_empty(&[]);
+    assert!(empty, "plan not empty:\n{out}");
+    wd.ok(&["destroy", "-auto-approve", "-input=false", "-no-color"]);
+
+    // A version without a manifest is a plan-time error naming the URL.
+    let wd2 = {
+        let mut w = WorkDir::new(&tf);
+        w.provider_env = moto.provider_env();
+        w
+    };
+    wd2.write_config(
+        &cfg("v1.31.4")
+            .replace("kubernetes_version     = \"v1.31.4\"", "kubernetes_version     = \"v1.31.5\"")
+            .replace("k8s/v1.31.4/", "k8s/v1.31.5/"),
+    );
+    wd2.init();
+    let r = wd2.run(&["plan", "-input=false", "-no-color"]);
+    assert_ne!(r.code, 0);
+    let flat = r.combined().split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains("Kubernetes v1.31.5 is not supported: no manifest at s3://artifacts/k8s/v1.31.5/manifest.json"),
+        "{flat}"
+    );
+}

@@ -31,6 +31,7 @@ fn docs_are_current() {
         "docs/guides/how-a-node-boots.md",
         "docs/guides/operating-systems.md",
         "docs/guides/kubernetes-artifacts.md",
+        "docs/guides/s3-store.md",
     ] {
         assert!(repo_root().join(page).is_file(), "{page} is missing");
     }

@@ -38,6 +38,9 @@ const MAX_MANIFEST_BYTES: u64 = 1 << 20;
 /// Where archives are downloaded before they are unpacked.
 pub const ARCHIVE_DIR: &str = "/opt/kubeadm/artifacts";
 
+/// Largest manifest read, in bytes.
+pub const MANIFEST_LIMIT: u64 = MAX_MANIFEST_BYTES;
+
 /// The directory binaries go to: `/usr` is read-only on both OSes.
 pub fn bin_dir(os: OperatingSystem) -> &'static str {
     match os {
@@ -211,6 +214,16 @@ fn fetch_http(url: &str) -> Result<Vec<u8>, String> {
 /// Reads and parses the manifest for `version`; a missing manifest means the
 /// version is not supported by this artifact source.
 pub fn load(url: &str, version: &KubernetesVersion) -> Result<Manifest, ArtifactError> {
+    load_with(url, version, fetch)
+}
+
+/// Like [`load`], with the caller's way of reading `url` (e.g. through an
+/// S3 client for `s3://`).
+pub fn load_with(
+    url: &str,
+    version: &KubernetesVersion,
+    fetch: impl FnOnce(&str) -> Result<Vec<u8>, String>,
+) -> Result<Manifest, ArtifactError> {
     let bytes = fetch(url).map_err(|reason| {
         let missing = reason.contains("No such file")
             || reason.contains("404")

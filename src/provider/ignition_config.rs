@@ -6,6 +6,7 @@
 //! Rendering is a pure function of the inputs, done at plan time, so every
 //! output is known in the plan and an unchanged configuration plans no change.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -15,7 +16,7 @@ use super::store_config::StoreConfig;
 use super::ProviderData;
 use crate::bootstrap::node::{NodeSpec, Role};
 use crate::bootstrap::store::{ObjectStore, StoreError};
-use crate::bootstrap::{ignition, kubeadm};
+use crate::bootstrap::{artifacts, ignition, kubeadm};
 use crate::tfplugin::diag::{AttrPath, Diagnostic, Diagnostics};
 use crate::tfplugin::framework::{DataSource, Plan, Resource};
 use crate::tfplugin::schema::{Attribute, Schema};
@@ -164,9 +165,36 @@ fn store_error(e: StoreError, key: &str) -> Diagnostic {
     )
 }
 
+/// Reads `s3://` manifests through the provider's S3 client.
+async fn prefetch(config: &Value, data: Option<&ProviderData>) -> BTreeMap<String, Result<Vec<u8>, String>> {
+    let mut out = BTreeMap::new();
+    let a = config.get("kubernetes_artifacts");
+    let Some(url) = a.get("manifest_url").as_str().filter(|u| u.starts_with("s3://")) else { return out };
+    if a.get("source").as_str() != Some("manifest") {
+        return out;
+    }
+    let got = match data.and_then(|d| d.s3.as_ref()) {
+        None => {
+            Err("s3:// manifests are read with the provider's S3 store; configure store { s3 { ... } }".to_string())
+        }
+        Some(s3) => match s3.get_url(url, artifacts::MANIFEST_LIMIT).await {
+            Ok(Some(bytes)) => Ok(bytes),
+            Ok(None) => Err("NotFound".to_string()),
+            Err(e) => Err(e.to_string()),
+        },
+    };
+    out.insert(url.to_string(), got);
+    out
+}
+
 /// Reads and renders; `None` when inputs are unknown or wrong.
-fn spec_and_render(config: &Value, diags: &mut Diagnostics) -> Option<(NodeSpec, Rendered)> {
-    let spec = Reader { config, diags, fetch_manifest: true }.read()?;
+async fn spec_and_render(
+    config: &Value,
+    data: Option<&ProviderData>,
+    diags: &mut Diagnostics,
+) -> Option<(NodeSpec, Rendered)> {
+    let prefetched = prefetch(config, data).await;
+    let spec = Reader { config, diags, fetch_manifest: true, prefetched: Some(&prefetched) }.read()?;
     let r = render(&spec, diags)?;
     Some((spec, r))
 }
@@ -265,7 +293,7 @@ impl Resource<ProviderData> for IgnitionConfigResource {
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        let spec = Reader { config, diags, fetch_manifest: false }.read();
+        let spec = Reader { config, diags, fetch_manifest: false, prefetched: None }.read();
         if let Some(spec) = spec {
             if let Err(e) = kubeadm::validate_patches(&spec) {
                 let summary = if e.patch_document().is_some() {
@@ -295,7 +323,7 @@ impl Resource<ProviderData> for IgnitionConfigResource {
     async fn plan(&self, data: &ProviderData, plan: &mut Plan, diags: &mut Diagnostics) {
         let Some(store) = store_of(data, diags) else { return };
         let config = plan.config.clone();
-        if let Some((spec, r)) = spec_and_render(&config, diags) {
+        if let Some((spec, r)) = spec_and_render(&config, Some(data), diags).await {
             fill(&mut plan.planned, data, store.as_ref(), &spec, &r, diags);
             // An unchanged object keeps its presigned URL.
             if let Some(prior) = &plan.prior {
@@ -313,11 +341,19 @@ impl Resource<ProviderData> for IgnitionConfigResource {
         &self,
         data: &ProviderData,
         planned: &Value,
-        _config: &Value,
+        config: &Value,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
         let store = store_of(data, diags)?;
-        let (spec, r) = spec_and_render(planned, diags)?;
+        let Some((spec, r)) = spec_and_render(config, Some(data), diags).await else {
+            if !diags.has_errors() {
+                diags.push(Diagnostic::error(
+                    "Inputs unknown at apply",
+                    "The node's inputs were still unknown when it was created. This is a bug in the provider; please report it.",
+                ));
+            }
+            return None;
+        };
         let mut state = planned.clone();
         let mut quiet = Diagnostics::new();
         fill(&mut state, data, store.as_ref(), &spec, &r, &mut quiet);
@@ -402,8 +438,8 @@ impl DataSource<ProviderData> for IgnitionConfigDataSource {
         IgnitionConfigResource.validate(config, diags);
     }
 
-    async fn read(&self, _data: &ProviderData, config: &Value, diags: &mut Diagnostics) -> Option<Value> {
-        let (_spec, r) = spec_and_render(config, diags)?;
+    async fn read(&self, data: &ProviderData, config: &Value, diags: &mut Diagnostics) -> Option<Value> {
+        let (_spec, r) = spec_and_render(config, Some(data), diags).await?;
         for w in &r.warnings {
             diags.push(Diagnostic::warning("Rendering note", w.clone()));
         }

@@ -295,6 +295,9 @@ pub struct Reader<'a> {
     pub diags: &'a mut Diagnostics,
     /// Fetch the artifacts manifest (plan and apply); validation skips it.
     pub fetch_manifest: bool,
+    /// Manifests already read by the caller (`s3://` ones, read through the
+    /// store's client): URL → bytes, or the reason they could not be read.
+    pub prefetched: Option<&'a BTreeMap<String, Result<Vec<u8>, String>>>,
 }
 
 fn err(diags: &mut Diagnostics, path: AttrPath, summary: &str, detail: String) {
@@ -544,6 +547,17 @@ impl Reader<'_> {
             );
         }
         self.files();
+        // A missing manifest is a plan error even while other inputs (the CA,
+        // the token) are still unknown.
+        let version =
+            c.get("cluster").get("kubernetes_version").as_str().and_then(|v| KubernetesVersion::parse(v).ok());
+        let os =
+            c.get("operating_system").as_str().and_then(OperatingSystem::parse).unwrap_or(OperatingSystem::Flatcar);
+        if let Some(version) = version {
+            if self.fetch_manifest && c.get("kubernetes_artifacts").is_wholly_known() {
+                self.artifacts(os, &version);
+            }
+        }
     }
 
     fn files(&mut self) -> Vec<FileSpec> {
@@ -605,7 +619,12 @@ impl Reader<'_> {
                 if !self.fetch_manifest {
                     return Some(Artifacts::Remote(Vec::new()));
                 }
-                match artifacts::load(url, version) {
+                let prefetched = self.prefetched.and_then(|m| m.get(url)).cloned();
+                let loaded = match prefetched {
+                    Some(bytes) => artifacts::load_with(url, version, |_| bytes),
+                    None => artifacts::load(url, version),
+                };
+                match loaded {
                     Ok(m) => Some(Artifacts::Remote(m.remote_files(url, os))),
                     Err(e) => {
                         err(self.diags, at.then_attr("manifest_url"), "Artifacts manifest unusable", format!("{e}. Publish a manifest for this version (see the provider docs for its format) or fix manifest_url."));

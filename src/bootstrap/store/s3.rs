@@ -282,6 +282,41 @@ impl S3Store {
         answer.copied().unwrap_or(false)
     }
 
+    /// Downloads any `s3://bucket/key` object this client can read (for
+    /// example an artifacts manifest), at most `max` bytes: `None` when it
+    /// does not exist.
+    pub async fn get_url(&self, url: &str, max: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        let Some((bucket, key)) = url.strip_prefix("s3://").and_then(|r| r.split_once('/')) else {
+            return Err(self.error(
+                "get",
+                url,
+                "InvalidURL",
+                format!("{url:?} is not s3://bucket/key"),
+                "write the URL as s3://bucket/key.".into(),
+            ));
+        };
+        let out = match self.client.get_object().bucket(bucket).key(key).send().await {
+            Ok(out) => out,
+            Err(e) if is_not_found(&e) => return Ok(None),
+            Err(e) => return Err(self.sdk_error("get", key, e)),
+        };
+        if out.content_length().is_some_and(|n| n < 0 || n as u64 > max) {
+            return Err(self.error(
+                "get",
+                key,
+                "TooLarge",
+                format!("the object is larger than {max} bytes"),
+                "point at the manifest itself.".into(),
+            ));
+        }
+        let body = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| self.error("get", key, "ReadFailed", chain(&e), UNAVAILABLE_HINT.into()))?;
+        Ok(Some(body.into_bytes().to_vec()))
+    }
+
     /// Downloads the object and hashes it: `None` when it does not exist.
     /// Certain where [`ObjectStore::head`] trusts metadata.
     pub async fn get_sha512(&self, key: &str) -> Result<Option<String>, StoreError> {
