@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 bash scripts/install-terraform.sh
 bash scripts/install-ignition.sh
 bash scripts/install-moto.sh
-# Installers link terraform and moto_server into .tools/bin when the machine has none.
+bash scripts/install-s3s.sh
+# Installers link terraform, moto_server and s3s-fs into .tools/bin when the machine has none.
 export PATH="$PWD/.tools/bin:$PATH"
 
 cargo fmt --check

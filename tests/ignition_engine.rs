@@ -13,6 +13,9 @@
 //!
 //! `scripts/install-ignition.sh` installs the tools.
 
+#[path = "support/ignition.rs"]
+mod ignition_support;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
@@ -24,120 +27,19 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use ignition_support::{fixture_pki, golden_dir, mode_of, node_spec, read, render, run_engine, updating, ALL_STAGES};
 use serde_json::{json, Value};
 use terraform_provider_kubeadm::bootstrap::ignition;
 use terraform_provider_kubeadm::bootstrap::kubeadm::{self, Documents};
 use terraform_provider_kubeadm::bootstrap::node::{
-    ApiServerSpec, Artifacts, CaMaterial, ClusterSpec, ComponentSpec, ControlPlanePki, EtcdSpec, FileSpec,
-    IgnitionVersion, KubeadmPatches, KubernetesVersion, NameFrom, NodeOptions, NodeSpec, OperatingSystem, RemoteFile,
-    Role, TokenSpec, UserSpec,
+    Artifacts, ControlPlanePki, IgnitionVersion, NodeSpec, OperatingSystem, RemoteFile, Role,
 };
-use terraform_provider_kubeadm::bootstrap::pki::{self, KeyAlgorithm};
-use terraform_provider_kubeadm::bootstrap::secret::Sensitive;
-use time::macros::datetime;
-use time::OffsetDateTime;
 
-const ENGINE: &str = "/usr/lib/dracut/modules.d/30ignition/ignition";
 const VALIDATE: &str = "ignition-validate";
 const OSES: [OperatingSystem; 2] = [OperatingSystem::Flatcar, OperatingSystem::FedoraCoreos];
 const GOLDEN_VERSIONS: [&str; 2] = ["v1.30.6", "v1.31.4"];
-/// The clock of the fixture PKI: generated at this time, read one day later.
-const FIXTURE_TIME: OffsetDateTime = datetime!(2026-01-01 0:00 UTC);
-const TOKEN: &str = "abcdef.0123456789abcdef";
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn golden_dir() -> PathBuf {
-    repo().join("tests").join("golden")
-}
-
-fn updating() -> bool {
-    std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1")
-}
 
 // ---- inputs -----------------------------------------------------------------
-
-/// The fixture CAs and service-account keys, created on the first
-/// `UPDATE_GOLDEN=1` run and committed afterwards (generation is random, so
-/// regenerating would change every golden file).
-fn fixture_pki() -> ControlPlanePki {
-    static CREATE: Mutex<()> = Mutex::new(());
-    let _once = CREATE.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = golden_dir().join("pki");
-    if !dir.join("ca.crt").exists() {
-        assert!(updating(), "{} is missing; run with UPDATE_GOLDEN=1 to create the fixture PKI", dir.display());
-        let made = pki::generate_pki("golden", KeyAlgorithm::EcdsaP256, 3650, FIXTURE_TIME).unwrap();
-        for (rel, text) in made.files() {
-            let path = dir.join(rel);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, text).unwrap();
-        }
-    }
-    let d = pki::read_pki_dir(&dir, FIXTURE_TIME + time::Duration::days(1)).unwrap();
-    let ca = |p: pki::CaPair| CaMaterial { cert_pem: p.cert_pem, key_pem: p.key_pem };
-    ControlPlanePki {
-        ca: ca(d.ca),
-        front_proxy_ca: ca(d.front_proxy_ca),
-        etcd_ca: ca(d.etcd_ca),
-        sa_public_pem: d.sa.public_pem,
-        sa_private_pem: d.sa.private_pem,
-    }
-}
-
-/// A node of the `golden` cluster. `artifacts` is given by the caller.
-fn node_spec(role: Role, os: OperatingSystem, version: &str, pki: &ControlPlanePki, artifacts: Artifacts) -> NodeSpec {
-    NodeSpec {
-        role,
-        cluster: ClusterSpec {
-            name: "golden".into(),
-            kubernetes_version: KubernetesVersion::parse(version).unwrap(),
-            control_plane_endpoint: "api.golden.example.com:6443".into(),
-            pod_subnet: Some("192.168.0.0/16".into()),
-            service_subnet: "10.96.0.0/12".into(),
-            dns_domain: "cluster.local".into(),
-            image_repository: None,
-            feature_gates: BTreeMap::new(),
-            api_server: ApiServerSpec::default(),
-            controller_manager: ComponentSpec::default(),
-            scheduler: ComponentSpec::default(),
-            etcd: EtcdSpec::default(),
-        },
-        // Set for every role, as the provider does: workers must not get it.
-        pki: Some(pki.clone()),
-        ca_cert_hashes: vec![pki::ca_cert_hash(&pki.ca.cert_pem).unwrap()],
-        bootstrap_token: TokenSpec {
-            token: Sensitive::new(TOKEN.into()),
-            description: Some("golden nodes".into()),
-            expires: Some("2026-01-02T00:00:00Z".into()),
-            usages: vec!["signing".into(), "authentication".into()],
-            groups: vec!["system:bootstrappers:kubeadm:default-node-token".into()],
-        },
-        node: NodeOptions { name_from: NameFrom::Aws, ..NodeOptions::default() },
-        os,
-        ignition_version: IgnitionVersion::V3_3,
-        artifacts,
-        files: vec![FileSpec {
-            path: "/etc/golden/motd".into(),
-            content: Sensitive::new("welcome to the golden cluster\n".into()),
-            mode: 0o640,
-            owner: Some("core:core".into()),
-        }],
-        pre_kubeadm_commands: vec!["echo pre-kubeadm".into()],
-        post_kubeadm_commands: vec!["echo post-kubeadm".into()],
-        users: vec![UserSpec {
-            name: "core".into(),
-            ssh_authorized_keys: vec![
-                "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGoldenKeyGoldenKeyGoldenKeyGoldenKey00 ops".into(),
-            ],
-            groups: vec!["wheel".into()],
-        }],
-        ntp_servers: vec!["169.254.169.123".into()],
-        additional_ignition: vec![],
-        patches: KubeadmPatches::default(),
-    }
-}
 
 /// The files an artifacts manifest would list: name, bytes, archive target.
 fn artifact_payloads() -> Vec<(&'static str, Vec<u8>, Option<&'static str>)> {
@@ -196,11 +98,6 @@ fn cni_archive() -> Vec<u8> {
     let out = gzip.wait_with_output().unwrap();
     assert!(out.status.success());
     out.stdout
-}
-
-fn render(spec: &NodeSpec) -> ignition::Rendered {
-    let yaml = kubeadm::render(spec).unwrap();
-    ignition::render(spec, &yaml).unwrap()
 }
 
 // ---- tools ------------------------------------------------------------------
@@ -307,102 +204,6 @@ fn serve_one(mut stream: std::net::TcpStream, files: &Files) {
         None => b"HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
     };
     let _ = stream.write_all(&response);
-}
-
-/// One run of the Ignition engine over a fresh root.
-struct EngineRun {
-    ok: bool,
-    log: String,
-    work: tempfile::TempDir,
-}
-
-impl EngineRun {
-    fn root(&self) -> PathBuf {
-        self.work.path().join("root")
-    }
-
-    /// The log's error lines and the last stage messages, without the config
-    /// Ignition dumps on failure and the noise about the missing journal.
-    fn log_tail(&self) -> String {
-        let lines: Vec<&str> = self
-            .log
-            .lines()
-            .filter(|l| !l.contains("journal"))
-            .filter(|l| {
-                l.starts_with("CRITICAL") || l.starts_with("ERROR") || l.starts_with("WARNING") || l.starts_with("INFO")
-            })
-            .collect();
-        lines[lines.len().saturating_sub(30)..].join("\n")
-    }
-}
-
-/// Prepares a root the way the OS image would have it, then applies
-/// `config` with the stages `stages` (stopping at the first failure).
-fn run_engine(config: &str, stages: &[&str]) -> EngineRun {
-    assert!(Path::new(ENGINE).exists(), "{ENGINE} is missing; run scripts/install-ignition.sh");
-    let uid = Command::new("id").arg("-u").output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&uid.stdout).trim(), "0", "the Ignition engine test must run as root");
-
-    let work = tempfile::tempdir().unwrap();
-    let w = work.path();
-    let root = w.join("root");
-    for dir in ["bin", "sysconf", "root/etc/selinux", "root/home"] {
-        std::fs::create_dir_all(w.join(dir)).unwrap();
-    }
-    for (name, script) in [("setfiles", "#!/bin/sh\nexit 0\n"), ("systemctl", "#!/bin/sh\nexit 0\n")] {
-        let p = w.join("bin").join(name);
-        std::fs::write(&p, script).unwrap();
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-    // Both OSes ship a `core` account and a `wheel` group.
-    let etc = root.join("etc");
-    std::fs::write(etc.join("passwd"), "root:x:0:0:root:/root:/bin/bash\ncore:x:500:500:Core:/home/core:/bin/bash\n")
-        .unwrap();
-    std::fs::write(etc.join("group"), "root:x:0:\nwheel:x:10:core\ncore:x:500:\n").unwrap();
-    std::fs::write(etc.join("shadow"), "root:*:19000:0:99999:7:::\ncore:*:19000:0:99999:7:::\n").unwrap();
-    std::fs::write(etc.join("gshadow"), "root:*::\nwheel:*::core\ncore:!::\n").unwrap();
-    std::fs::create_dir_all(root.join("home/core")).unwrap();
-    std::os::unix::fs::chown(root.join("home/core"), Some(500), Some(500)).unwrap();
-    std::fs::write(etc.join("selinux/config"), "SELINUXTYPE=stub\n").unwrap();
-    let config_path = w.join("config.ign");
-    std::fs::write(&config_path, config).unwrap();
-
-    let mut log = String::new();
-    for stage in stages {
-        let out = Command::new("timeout")
-            .args(["30", ENGINE, "-platform", "file", "-stage", stage, "-root"])
-            .arg(&root)
-            .arg("-config-cache")
-            .arg(w.join("config.json"))
-            .arg("-state-file")
-            .arg(w.join("state"))
-            .arg("-neednet")
-            .arg(w.join("neednet"))
-            .arg("-log-to-stdout")
-            .env_clear()
-            .env("PATH", format!("{}:/usr/sbin:/usr/bin:/sbin:/bin", w.join("bin").display()))
-            .env("TMPDIR", w)
-            .env("IGNITION_CONFIG_FILE", &config_path)
-            .env("IGNITION_SYSTEM_CONFIG_DIR", w.join("sysconf"))
-            .output()
-            .unwrap();
-        log.push_str(&String::from_utf8_lossy(&out.stdout));
-        log.push_str(&String::from_utf8_lossy(&out.stderr));
-        if !out.status.success() {
-            return EngineRun { ok: false, log, work };
-        }
-    }
-    EngineRun { ok: true, log, work }
-}
-
-const ALL_STAGES: [&str; 3] = ["fetch-offline", "fetch", "files"];
-
-fn read(root: &Path, path: &str) -> Vec<u8> {
-    std::fs::read(root.join(path.trim_start_matches('/'))).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-fn mode_of(root: &Path, path: &str) -> u32 {
-    std::fs::metadata(root.join(path.trim_start_matches('/'))).unwrap().permissions().mode() & 0o7777
 }
 
 /// Every regular file under `dir` that contains `needle`.
