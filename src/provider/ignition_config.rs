@@ -159,10 +159,16 @@ fn store_of<'a>(data: &'a ProviderData, diags: &mut Diagnostics) -> Option<&'a A
 }
 
 fn store_error(e: StoreError, key: &str) -> Diagnostic {
-    Diagnostic::error(
-        "Store operation failed",
-        format!("{e} (object {key}). Check the store settings and permissions, then apply again."),
-    )
+    match e {
+        // S3 errors already name the bucket, the full key, the code and what to do.
+        StoreError::S3(_) => Diagnostic::error("S3 store operation failed", format!("{e}")),
+        other => Diagnostic::error(
+            "Store operation failed",
+            format!(
+                "{other} (object {key}). Check the store directory's permissions and free space, then apply again."
+            ),
+        ),
+    }
 }
 
 /// Reads `s3://` manifests through the provider's S3 client.
@@ -403,7 +409,10 @@ impl Resource<ProviderData> for IgnitionConfigResource {
             // Only after the new object is in place.
             if let Some(store) = store_of(data, diags) {
                 if let Err(e) = store.delete(old).await {
-                    diags.push(Diagnostic::warning("Old config not removed", format!("{e}; remove {old} by hand.")));
+                    diags.push(Diagnostic::warning(
+                        "Old config not removed",
+                        format!("The new config is stored, but removing the previous object failed: {e} Remove {old} from the store by hand."),
+                    ));
                 }
             }
         }

@@ -606,3 +606,241 @@ impl Drop for Moto {
         let _ = self.child.wait();
     }
 }
+
+impl WorkDir {
+    /// Like [`WorkDir::run`], but gives up (and fails the test) when the
+    /// command has not finished within `limit`.
+    pub fn run_within(&self, args: &[&str], limit: Duration) -> Run {
+        use std::io::Read;
+        let server = DebugServer::start(&self.provider_env, self.path());
+        let mut cmd = self.command(args);
+        cmd.env("TF_REATTACH_PROVIDERS", &server.reattach).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("run terraform");
+        let drain = |pipe: Option<Box<dyn Read + Send>>| {
+            std::thread::spawn(move || {
+                let mut bytes = Vec::new();
+                if let Some(mut pipe) = pipe {
+                    let _ = pipe.read_to_end(&mut bytes);
+                }
+                String::from_utf8_lossy(&bytes).into_owned()
+            })
+        };
+        let out = drain(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+        let err = drain(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+        let deadline = std::time::Instant::now() + limit;
+        let status = loop {
+            match child.try_wait().expect("wait for terraform") {
+                Some(status) => break Some(status),
+                None if std::time::Instant::now() >= deadline => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    break None;
+                }
+                None => std::thread::sleep(Duration::from_millis(20)),
+            }
+        };
+        drop(server);
+        let run = Run {
+            code: status.and_then(|s| s.code()).unwrap_or(-1),
+            stdout: out.join().unwrap_or_default(),
+            stderr: err.join().unwrap_or_default(),
+        };
+        assert!(
+            status.is_some(),
+            "terraform {} did not finish within {limit:?} on {}:\n{}",
+            args.join(" "),
+            self.tf.version,
+            run.combined()
+        );
+        run
+    }
+}
+
+/// The access key every [`S3sFs`] accepts.
+pub const S3S_ACCESS_KEY: &str = "AKIAS3SFSTESTKEY0001";
+/// The secret key that goes with [`S3S_ACCESS_KEY`].
+pub const S3S_SECRET_KEY: &str = "s3s-fs-secret-for-tests-only";
+
+/// s3s-fs on PATH, else the copy `scripts/install-s3s.sh` builds under the
+/// tools directory (`KUBEADM_TOOLS_DIR`, default `<repo>/.tools`).
+pub fn s3s_fs_binary() -> PathBuf {
+    if let Some(path) =
+        std::env::var_os("PATH").and_then(|p| std::env::split_paths(&p).map(|d| d.join("s3s-fs")).find(|p| p.is_file()))
+    {
+        return path;
+    }
+    let tools = std::env::var("KUBEADM_TOOLS_DIR").map(PathBuf::from).unwrap_or_else(|_| repo_root().join(".tools"));
+    let built = tools.join("s3s/bin/s3s-fs");
+    assert!(built.is_file(), "s3s-fs is neither on PATH nor at {}: run scripts/install-s3s.sh", built.display());
+    built
+}
+
+/// An s3s-fs server (an S3 server that keeps buckets as subdirectories of a
+/// directory and checks SigV4 signatures) on a free loopback port, with its
+/// own temporary directory. It can be stopped and started again on the same
+/// port and directory; the data stays on disk. Killed on drop.
+pub struct S3sFs {
+    child: Option<Child>,
+    pub port: u16,
+    home: tempfile::TempDir,
+}
+
+impl S3sFs {
+    const READY_LINE: &'static str = "server is running at";
+
+    pub fn start() -> S3sFs {
+        let home = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir(home.path().join("data")).expect("data dir");
+        let mut last = String::new();
+        // A port found free can be taken before the server binds it: try a few.
+        for _ in 0..3 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .map(|a| a.port())
+                .expect("free loopback port");
+            match S3sFs::spawn(home.path(), port, Duration::from_secs(20)) {
+                Ok(child) => return S3sFs { child: Some(child), port, home },
+                Err(e) => last = e,
+            }
+        }
+        panic!("s3s-fs did not start:\n{last}");
+    }
+
+    /// Starts the server and waits until it says it listens on `port`.
+    fn spawn(home: &Path, port: u16, limit: Duration) -> Result<Child, String> {
+        let log_path = home.join("s3s-fs.log");
+        let ready_before = std::fs::read_to_string(&log_path).unwrap_or_default().matches(S3sFs::READY_LINE).count();
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&log_path).map_err(|e| e.to_string())?;
+        let log2 = log.try_clone().map_err(|e| e.to_string())?;
+        let mut child = Command::new(s3s_fs_binary())
+            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--access-key", S3S_ACCESS_KEY, "--secret-key", S3S_SECRET_KEY])
+            .arg(home.join("data"))
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(log2)
+            .spawn()
+            .map_err(|e| format!("cannot run s3s-fs: {e}"))?;
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            let text = std::fs::read_to_string(&log_path).unwrap_or_default();
+            if let Ok(Some(status)) = child.try_wait() {
+                return Err(format!("s3s-fs exited ({status}) before listening on port {port}:\n{text}"));
+            }
+            if text.matches(S3sFs::READY_LINE).count() > ready_before
+                && std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+            {
+                return Ok(child);
+            }
+            if std::time::Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("s3s-fs did not listen on port {port} within {limit:?}:\n{text}"));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The directory holding the buckets.
+    pub fn data_dir(&self) -> PathBuf {
+        self.home.path().join("data")
+    }
+
+    pub fn create_bucket(&self, bucket: &str) {
+        std::fs::create_dir_all(self.data_dir().join(bucket)).expect("create the bucket directory");
+    }
+
+    /// The keys of the objects in `bucket`, sorted, read from disk (works
+    /// while the server is stopped).
+    pub fn objects(&self, bucket: &str) -> Vec<String> {
+        fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(root, &path, out);
+                } else if let Ok(rel) = path.strip_prefix(root) {
+                    out.push(rel.to_string_lossy().into_owned());
+                }
+            }
+        }
+        let root = self.data_dir().join(bucket);
+        let mut out = Vec::new();
+        walk(&root, &root, &mut out);
+        out.sort();
+        out
+    }
+
+    /// The stored bytes of an object, read from disk.
+    pub fn object(&self, bucket: &str, key: &str) -> Option<Vec<u8>> {
+        std::fs::read(self.data_dir().join(bucket).join(key)).ok()
+    }
+
+    /// What the server logged, across restarts.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.home.path().join("s3s-fs.log")).unwrap_or_default()
+    }
+
+    /// The environment a provider process needs to reach this server.
+    pub fn provider_env(&self) -> Vec<(String, String)> {
+        self.provider_env_with(S3S_ACCESS_KEY, S3S_SECRET_KEY)
+    }
+
+    /// The same with other credentials.
+    pub fn provider_env_with(&self, access_key: &str, secret_key: &str) -> Vec<(String, String)> {
+        vec![
+            ("AWS_ACCESS_KEY_ID".into(), access_key.into()),
+            ("AWS_SECRET_ACCESS_KEY".into(), secret_key.into()),
+            ("AWS_REGION".into(), "us-east-1".into()),
+            ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
+        ]
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        self.child.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+    }
+
+    /// Kills the server (as a crash would); the port then refuses connections.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+            assert!(std::time::Instant::now() < deadline, "port {} still answers after stopping s3s-fs", self.port);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Starts the server again on the same port and directory.
+    pub fn restart(&mut self) {
+        self.stop();
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match S3sFs::spawn(self.home.path(), self.port, left) {
+                Ok(child) => {
+                    self.child = Some(child);
+                    return;
+                }
+                // The port may linger for a moment after the kill.
+                Err(e) if std::time::Instant::now() >= deadline => panic!("s3s-fs did not restart:\n{e}"),
+                Err(_) => std::thread::sleep(Duration::from_millis(100)),
+            }
+        }
+    }
+}
+
+impl Drop for S3sFs {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}

@@ -587,10 +587,16 @@ fn hint(
             "the {op} was refused: check the IAM policy of the credentials in use and the bucket policy; the store \
              needs s3:PutObject, s3:GetObject and s3:DeleteObject on the objects of bucket {bucket:?}, s3:ListBucket \
              on the bucket (without it a missing object reads as AccessDenied), and with aws:kms encryption \
-             kms:GenerateDataKey and kms:Decrypt on the key."
+             kms:GenerateDataKey and kms:Decrypt on the key.{}",
+            if op == "head" {
+                " A HEAD carries no error body, so wrong credentials (secret key, expired session) look the same: check them too."
+            } else {
+                ""
+            }
         ),
         "NoCredentials"
         | "InvalidAccessKeyId"
+        | "NotSignedUp"
         | "SignatureDoesNotMatch"
         | "ExpiredToken"
         | "InvalidToken"
