@@ -28,6 +28,8 @@ fn docs_are_current() {
         "docs/resources/cluster_ca.md",
         "docs/resources/ignition_config.md",
         "docs/data-sources/ignition_config.md",
+        "docs/data-sources/capi_manifests.md",
+        "docs/guides/migrating-from-cluster-api.md",
         "docs/guides/how-a-node-boots.md",
         "docs/guides/operating-systems.md",
         "docs/guides/kubernetes-artifacts.md",

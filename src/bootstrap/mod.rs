@@ -2,8 +2,10 @@
 //! on its own. Nothing here knows about Terraform, tonic, prost or msgpack.
 
 pub mod artifacts;
+pub mod capi;
 pub mod duration;
 pub mod ignition;
+pub mod kube;
 pub mod kubeadm;
 pub mod node;
 pub mod pki;

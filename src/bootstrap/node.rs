@@ -268,6 +268,8 @@ pub struct NodeOptions {
     pub kubelet_extra_args: BTreeMap<String, String>,
     pub skip_phases: Vec<String>,
     pub ignore_preflight_errors: Vec<String>,
+    /// kubeadm's log level (`--v`); `None` keeps kubeadm's default.
+    pub kubeadm_verbosity: Option<u8>,
 }
 
 impl Default for NodeOptions {
@@ -279,6 +281,7 @@ impl Default for NodeOptions {
             kubelet_extra_args: BTreeMap::new(),
             skip_phases: Vec::new(),
             ignore_preflight_errors: Vec::new(),
+            kubeadm_verbosity: None,
         }
     }
 }
@@ -314,13 +317,24 @@ pub struct FileSpec {
     pub mode: u32,
     /// `user:group`, default `root:root`.
     pub owner: Option<String>,
+    /// Replace a file the renderer generates at the same path (with a
+    /// warning) instead of refusing the clash. Files read from Cluster API
+    /// manifests do, because Cluster API nodes have no generated files.
+    pub replace_generated: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UserSpec {
     pub name: String,
     pub ssh_authorized_keys: Vec<String>,
+    /// Supplementary groups.
     pub groups: Vec<String>,
+    pub gecos: Option<String>,
+    pub home_dir: Option<String>,
+    pub shell: Option<String>,
+    pub primary_group: Option<String>,
+    /// A crypt(3) hash; without one the account has no password login.
+    pub password_hash: Option<Sensitive<String>>,
 }
 
 /// Raw YAML merge patches applied onto the typed kubeadm documents.

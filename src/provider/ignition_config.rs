@@ -351,7 +351,11 @@ impl Resource<ProviderData> for IgnitionConfigResource {
         diags: &mut Diagnostics,
     ) -> Option<Value> {
         let store = store_of(data, diags)?;
-        let Some((spec, r)) = spec_and_render(config, Some(data), diags).await else {
+        // The plan already showed the warnings about the inputs; apply repeats only errors.
+        let mut render_diags = Diagnostics::new();
+        let rendered = spec_and_render(config, Some(data), &mut render_diags).await;
+        diags.extend(render_diags.into_iter().filter(|d| d.is_error()).collect());
+        let Some((spec, r)) = rendered else {
             if !diags.has_errors() {
                 diags.push(Diagnostic::error(
                     "Inputs unknown at apply",

@@ -12,6 +12,7 @@ use crate::tfplugin::schema::{Block, Schema};
 use crate::tfplugin::value::Value;
 
 pub mod bootstrap_token;
+pub mod capi_manifests;
 pub mod cluster_ca;
 pub mod ignition_config;
 pub mod node_input;
@@ -145,6 +146,6 @@ impl Provider for KubeadmProvider {
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource<ProviderData>>> {
-        vec![Arc::new(ignition_config::IgnitionConfigDataSource)]
+        vec![Arc::new(ignition_config::IgnitionConfigDataSource), Arc::new(capi_manifests::CapiManifestsDataSource)]
     }
 }

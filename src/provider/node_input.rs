@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use crate::bootstrap::artifacts::{self, parse_mode, valid_sha512};
+use crate::bootstrap::capi;
 use crate::bootstrap::node::{
     ApiServerSpec, Artifacts, CaMaterial, ClusterSpec, ComponentSpec, ControlPlanePki, EtcdSpec, FileSpec,
     IgnitionVersion, KubeadmPatches, KubernetesVersion, NameFrom, NodeOptions, NodeSpec, OperatingSystem, RemoteFile,
@@ -65,10 +66,12 @@ fn component(name: &str, what: &str) -> BlockType {
 /// The inputs shared by the resource and the data source.
 pub fn input_block() -> Block {
     let cluster = Block::new(vec![
-        Attribute::string("name").required().describe("Cluster name (`clusterName`)."),
+        Attribute::string("name")
+            .optional()
+            .describe("Cluster name (`clusterName`). Required unless `capi_manifests` gives it."),
         Attribute::string("kubernetes_version")
-            .required()
-            .describe("Kubernetes version, e.g. `v1.31.4`. Picks kubeadm's config API: `v1beta3` for 1.22–1.30, `v1beta4` from 1.31.")
+            .optional()
+            .describe("Kubernetes version, e.g. `v1.31.4`. Picks kubeadm's config API: `v1beta3` for 1.22–1.30, `v1beta4` from 1.31. Required unless `capi_manifests` gives it (the Machine's `spec.version`).")
             .validate(|v| match v.as_str().map(KubernetesVersion::parse) {
                 Some(Err(e)) => vec![Diagnostic::error("Unsupported Kubernetes version", e.to_string())],
                 _ => vec![],
@@ -128,6 +131,14 @@ pub fn input_block() -> Block {
         Attribute::string_map("kubelet_extra_args").optional().describe("Extra kubelet flags."),
         Attribute::string_list("skip_phases").optional().describe("kubeadm phases to skip."),
         Attribute::string_list("ignore_preflight_errors").optional().describe("kubeadm preflight checks to ignore."),
+        Attribute::number("kubeadm_verbosity").optional().describe("kubeadm's log level (`--v`, 0–10).").validate(|v| {
+            match v.as_i64() {
+                Some(n) if !(0..=10).contains(&n) => {
+                    vec![Diagnostic::error("Invalid kubeadm_verbosity", format!("{n} is out of range; use 0 to 10."))]
+                }
+                _ => vec![],
+            }
+        }),
     ])
     .describe("Node registration.");
 
@@ -166,9 +177,17 @@ pub fn input_block() -> Block {
         Attribute::string("owner").optional().describe("`user:group`, default `root:root`."),
     ]);
     let users = Block::new(vec![
-        Attribute::string("name").required(),
-        Attribute::string_list("ssh_authorized_keys").optional(),
-        Attribute::string_list("groups").optional(),
+        Attribute::string("name").required().describe("Account name; created when missing."),
+        Attribute::string_list("ssh_authorized_keys").optional().describe("SSH public keys, one per entry."),
+        Attribute::string_list("groups").optional().describe("Supplementary groups."),
+        Attribute::string("primary_group").optional().describe("Primary group."),
+        Attribute::string("gecos").optional().describe("Comment (full name) field."),
+        Attribute::string("home_dir").optional().describe("Home directory (absolute)."),
+        Attribute::string("shell").optional().describe("Login shell (absolute)."),
+        Attribute::string("password_hash")
+            .optional()
+            .sensitive()
+            .describe("crypt(3) password hash; without one the account has no password login."),
     ]);
     let ntp = Block::new(vec![Attribute::string_list("servers").required().describe("NTP servers.")]);
     let patch_attr = |n: &str, doc: &str| {
@@ -186,8 +205,8 @@ pub fn input_block() -> Block {
 
     Block::new(vec![
         Attribute::string("role")
-            .required()
-            .describe("`init` (the first control plane), `control-plane` (joins as control plane) or `worker`.")
+            .optional()
+            .describe("`init` (the first control plane), `control-plane` (joins as control plane) or `worker`. Required unless `capi_manifests` lets the provider infer it as Cluster API would.")
             .validate(one_of("role", &["init", "control-plane", "worker"])),
         Attribute::string("name").optional().describe("Node or pool name, part of the object key."),
         Attribute::of_type("cluster_ca", object_of(&CA_FIELDS))
@@ -211,9 +230,16 @@ pub fn input_block() -> Block {
         Attribute::string_list("additional_ignition")
             .optional()
             .describe("Ignition configs (JSON) merged onto the rendered one with Ignition's merge rules."),
+        Attribute::string("capi_manifests").optional().describe(
+            "Compat mode: multi-document YAML with a Cluster API `KubeadmConfig`, `KubeadmConfigTemplate` or `KubeadmControlPlane` (v1alpha3–v1beta2), optionally with its `Cluster`, `Machine` or `MachineDeployment` and `Secret`s. The node is rendered from them as Cluster API's kubeadm bootstrap provider would; blocks and attributes set here override them. See the migration guide.",
+        ),
+        Attribute::of_type("capi_secrets", Type::map(Type::map(Type::String)))
+            .optional()
+            .sensitive()
+            .describe("Values of the Secrets that `capi_manifests` files read with `contentFrom` (and users with `passwdFrom`): secret name → key → value (plain text)."),
     ])
     .with_blocks(vec![
-        BlockType::new("cluster", Nesting::Single, cluster).min(1),
+        BlockType::new("cluster", Nesting::Single, cluster),
         BlockType::new("node", Nesting::Single, node),
         BlockType::new("kubernetes_artifacts", Nesting::Single, artifacts),
         BlockType::new("files", Nesting::List, files),
@@ -313,11 +339,71 @@ impl Reader<'_> {
             self.check_partial();
             return None;
         }
-        let role = Role::parse(c.get("role").as_str()?)?;
+        let capi = self.capi()?;
+        let role = match (c.get("role").as_str(), &capi) {
+            (Some(r), _) => Role::parse(r)?,
+            (None, Some(m)) => match m.inferred_role() {
+                Ok(r) => r,
+                Err(why) => {
+                    err(
+                        self.diags,
+                        AttrPath::attr("role"),
+                        "Cannot infer the node's role",
+                        format!("{why}. Set role = \"init\", \"control-plane\" or \"worker\"."),
+                    );
+                    return None;
+                }
+            },
+            (None, None) => {
+                err(
+                    self.diags,
+                    AttrPath::attr("role"),
+                    "Missing role",
+                    "Set role = \"init\", \"control-plane\" or \"worker\" (or give capi_manifests to infer it).".into(),
+                );
+                return None;
+            }
+        };
         let cl = c.get("cluster");
-        let version = KubernetesVersion::parse(cl.get("kubernetes_version").as_str()?).ok()?;
-        let endpoint = cl.get("control_plane_endpoint").as_str().map(str::to_string);
         let cpath = AttrPath::attr("cluster");
+        let hcl_str = |v: &Value| v.as_str().map(str::to_string);
+        let from_capi = |f: fn(&capi::Manifests) -> Option<String>| capi.as_ref().and_then(f);
+        let version_text =
+            hcl_str(cl.get("kubernetes_version")).or_else(|| from_capi(|m| m.kubernetes_version.clone()));
+        let Some(version_text) = version_text else {
+            err(self.diags, cpath.then_attr("kubernetes_version"), "Missing kubernetes_version", "Set cluster.kubernetes_version, e.g. \"v1.31.4\" (in compat mode the Machine's spec.version gives it).".into());
+            return None;
+        };
+        let version = match KubernetesVersion::parse(&version_text) {
+            Ok(v) => v,
+            Err(e) => {
+                // The attribute's own validator reports HCL values.
+                if cl.get("kubernetes_version").is_null() {
+                    err(
+                        self.diags,
+                        AttrPath::attr("capi_manifests"),
+                        "Unsupported Kubernetes version",
+                        format!("The manifests give {e}."),
+                    );
+                }
+                return None;
+            }
+        };
+        let resolved = capi.as_ref().map(|m| m.resolve(role, version.uses_v1beta4()));
+        if let Some(r) = &resolved {
+            self.findings(&r.findings);
+        }
+        let Some(cluster_name) = hcl_str(cl.get("name")).or_else(|| from_capi(|m| m.cluster_name.clone())) else {
+            err(
+                self.diags,
+                cpath.then_attr("name"),
+                "Missing cluster name",
+                "Set cluster.name (in compat mode the Cluster object gives it).".into(),
+            );
+            return None;
+        };
+        let endpoint =
+            hcl_str(cl.get("control_plane_endpoint")).or_else(|| from_capi(|m| m.control_plane_endpoint.clone()));
         match &endpoint {
             None if role != Role::Init => err(
                 self.diags,
@@ -333,8 +419,10 @@ impl Reader<'_> {
             ),
             _ => {}
         }
-        let service_subnet = cl.get("service_subnet").as_str().unwrap_or(DEFAULT_SERVICE_SUBNET).to_string();
-        let pod_subnet = cl.get("pod_subnet").as_str().map(str::to_string);
+        let service_subnet = hcl_str(cl.get("service_subnet"))
+            .or_else(|| from_capi(|m| m.service_subnet.clone()))
+            .unwrap_or_else(|| DEFAULT_SERVICE_SUBNET.to_string());
+        let pod_subnet = hcl_str(cl.get("pod_subnet")).or_else(|| from_capi(|m| m.pod_subnet.clone()));
         let svc = parse_cidrs(&service_subnet);
         if svc.is_none() {
             err(
@@ -366,36 +454,46 @@ impl Reader<'_> {
                 }
             }
         }
+        let cc = capi.as_ref().and_then(|m| m.spec.cluster.clone()).unwrap_or_default();
         let api = cl.get("api_server");
+        let merged = |base: &BTreeMap<String, String>, over: &Value| {
+            let mut out = base.clone();
+            out.extend(string_map(over));
+            out
+        };
+        let mut feature_gates = cc.feature_gates.clone();
+        if let Some(m) = cl.get("feature_gates").as_entries() {
+            feature_gates.extend(m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_bool()?))));
+        }
         let cluster = ClusterSpec {
-            name: cl.get("name").as_str()?.to_string(),
+            name: cluster_name,
             kubernetes_version: version.clone(),
             control_plane_endpoint: endpoint.unwrap_or_default(),
             pod_subnet,
             service_subnet,
-            dns_domain: cl.get("dns_domain").as_str().unwrap_or(DEFAULT_DNS_DOMAIN).to_string(),
-            image_repository: cl.get("image_repository").as_str().map(str::to_string),
-            feature_gates: cl
-                .get("feature_gates")
-                .as_entries()
-                .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_bool()?))).collect())
-                .unwrap_or_default(),
+            dns_domain: hcl_str(cl.get("dns_domain"))
+                .or_else(|| from_capi(|m| m.dns_domain.clone()))
+                .unwrap_or_else(|| DEFAULT_DNS_DOMAIN.to_string()),
+            image_repository: hcl_str(cl.get("image_repository")).or(cc.image_repository.clone()),
+            feature_gates,
             api_server: ApiServerSpec {
-                extra_args: string_map(api.get("extra_args")),
-                cert_sans: string_vec(api.get("cert_sans")),
+                extra_args: merged(&cc.api_server.extra_args, api.get("extra_args")),
+                cert_sans: api.get("cert_sans").as_string_vec().unwrap_or(cc.api_server.cert_sans.clone()),
             },
             controller_manager: ComponentSpec {
-                extra_args: string_map(cl.get("controller_manager").get("extra_args")),
+                extra_args: merged(&cc.controller_manager.extra_args, cl.get("controller_manager").get("extra_args")),
             },
-            scheduler: ComponentSpec { extra_args: string_map(cl.get("scheduler").get("extra_args")) },
+            scheduler: ComponentSpec {
+                extra_args: merged(&cc.scheduler.extra_args, cl.get("scheduler").get("extra_args")),
+            },
             etcd: EtcdSpec {
-                extra_args: string_map(cl.get("etcd").get("extra_args")),
-                data_dir: cl.get("etcd").get("data_dir").as_str().map(str::to_string),
+                extra_args: merged(&cc.etcd.extra_args, cl.get("etcd").get("extra_args")),
+                data_dir: hcl_str(cl.get("etcd").get("data_dir")).or(cc.etcd.data_dir.clone()),
             },
         };
 
         let ca = c.get("cluster_ca");
-        let (pki, hashes) = if ca.is_null() {
+        let (pki, mut hashes) = if ca.is_null() {
             err(
                 self.diags,
                 AttrPath::attr("cluster_ca"),
@@ -419,7 +517,7 @@ impl Reader<'_> {
                 sa_public_pem: s("service_account_public_key_pem"),
                 sa_private_pem: Sensitive::new(s("service_account_private_key_pem")),
             });
-            if let Some(p) = &pki {
+            if pki.is_some() {
                 let missing: Vec<&str> =
                     CA_FIELDS[..8].iter().copied().filter(|f| ca.get(f).as_str().is_none_or(str::is_empty)).collect();
                 if !missing.is_empty() {
@@ -430,7 +528,6 @@ impl Reader<'_> {
                         format!("A control-plane node needs every CA pair; missing: {}.", missing.join(", ")),
                     );
                 }
-                let _ = p;
             }
             let hash = s("ca_cert_hash");
             if hash.is_empty() {
@@ -443,6 +540,13 @@ impl Reader<'_> {
             }
             (pki, vec![hash])
         };
+        if let Some(r) = &resolved {
+            for h in &r.node.ca_cert_hashes {
+                if !hashes.contains(h) {
+                    hashes.push(h.clone());
+                }
+            }
+        }
 
         let tok = c.get("bootstrap_token");
         let token = tok.get("token").as_str().unwrap_or_default().to_string();
@@ -463,39 +567,74 @@ impl Reader<'_> {
         };
 
         let n = c.get("node");
+        let part = resolved.as_ref().map(|r| r.node.clone()).unwrap_or_default();
+        let name_from = match n.get("name_from").as_str() {
+            Some("aws") => NameFrom::Aws,
+            Some(_) => NameFrom::Hostname,
+            None => part.name.name_from().unwrap_or(NameFrom::Hostname),
+        };
+        let hcl_taints = n.get("taints").as_elements().map(|ts| {
+            ts.iter()
+                .map(|t| Taint {
+                    key: t.get("key").as_str().unwrap_or_default().to_string(),
+                    value: t.get("value").as_str().map(str::to_string),
+                    effect: t.get("effect").as_str().unwrap_or_default().to_string(),
+                })
+                .collect()
+        });
         let node = NodeOptions {
-            name_from: if n.get("name_from").as_str() == Some("aws") { NameFrom::Aws } else { NameFrom::Hostname },
+            name_from,
             labels: string_map(n.get("labels")),
-            taints: n.get("taints").as_elements().map(|ts| {
-                ts.iter()
-                    .map(|t| Taint {
-                        key: t.get("key").as_str().unwrap_or_default().to_string(),
-                        value: t.get("value").as_str().map(str::to_string),
-                        effect: t.get("effect").as_str().unwrap_or_default().to_string(),
-                    })
-                    .collect()
-            }),
-            kubelet_extra_args: string_map(n.get("kubelet_extra_args")),
-            skip_phases: string_vec(n.get("skip_phases")),
-            ignore_preflight_errors: string_vec(n.get("ignore_preflight_errors")),
+            taints: hcl_taints.or(part.taints.clone()),
+            kubelet_extra_args: merged(&part.kubelet_extra_args, n.get("kubelet_extra_args")),
+            skip_phases: n.get("skip_phases").as_string_vec().unwrap_or(part.skip_phases.clone()),
+            ignore_preflight_errors: n
+                .get("ignore_preflight_errors")
+                .as_string_vec()
+                .unwrap_or(part.ignore_preflight_errors.clone()),
+            kubeadm_verbosity: n
+                .get("kubeadm_verbosity")
+                .as_i64()
+                .and_then(|v| u8::try_from(v).ok())
+                .or(capi.as_ref().and_then(|m| m.spec.verbosity)),
         };
         let os = OperatingSystem::parse(c.get("operating_system").as_str().unwrap_or("flatcar"))?;
         let ignition_version = IgnitionVersion::parse(c.get("ignition_version").as_str().unwrap_or("3.3.0"))?;
         let artifacts = self.artifacts(os, &version)?;
-        let files = self.files();
-        let users = c
-            .get("users")
-            .as_elements()
-            .unwrap_or_default()
-            .iter()
-            .map(|u| UserSpec {
+        let spec_of = capi.as_ref().map(|m| m.spec.clone()).unwrap_or_default();
+        // HCL files and users replace manifest entries with the same path or name.
+        let mut files = spec_of.files_for(&version.to_string());
+        for f in self.files() {
+            files.retain(|x| x.path != f.path);
+            files.push(f);
+        }
+        let mut users = spec_of.users.clone();
+        for u in c.get("users").as_elements().unwrap_or_default() {
+            let user = UserSpec {
                 name: u.get("name").as_str().unwrap_or_default().to_string(),
                 ssh_authorized_keys: string_vec(u.get("ssh_authorized_keys")),
                 groups: string_vec(u.get("groups")),
-            })
-            .collect();
+                gecos: hcl_str(u.get("gecos")),
+                home_dir: hcl_str(u.get("home_dir")),
+                shell: hcl_str(u.get("shell")),
+                primary_group: hcl_str(u.get("primary_group")),
+                password_hash: hcl_str(u.get("password_hash")).map(Sensitive::new),
+            };
+            users.retain(|x| x.name != user.name);
+            users.push(user);
+        }
+        let mut additional_ignition = spec_of.additional_ignition.clone();
+        additional_ignition.extend(string_vec(c.get("additional_ignition")));
         let p = c.get("kubeadm_config_patches");
-        let patch = |k: &str| p.get(k).as_str().map(str::to_string);
+        let capi_patches = resolved.as_ref().map(|r| r.patches.clone()).unwrap_or_default();
+        let patch = |k: &str, from_capi: &Option<String>| {
+            let hcl = p.get(k).as_str().map(str::to_string);
+            match (from_capi, hcl) {
+                (Some(a), Some(b)) => capi::compose_patches(a, &b).or(Some(b)),
+                (a, b) => b.or(a.clone()),
+            }
+        };
+        let ntp = c.get("ntp");
         let spec = NodeSpec {
             role,
             cluster,
@@ -507,20 +646,93 @@ impl Reader<'_> {
             ignition_version,
             artifacts,
             files,
-            pre_kubeadm_commands: string_vec(c.get("pre_kubeadm_commands")),
-            post_kubeadm_commands: string_vec(c.get("post_kubeadm_commands")),
+            pre_kubeadm_commands: c
+                .get("pre_kubeadm_commands")
+                .as_string_vec()
+                .unwrap_or(spec_of.pre_kubeadm_commands.clone()),
+            post_kubeadm_commands: c
+                .get("post_kubeadm_commands")
+                .as_string_vec()
+                .unwrap_or(spec_of.post_kubeadm_commands.clone()),
             users,
-            ntp_servers: string_vec(c.get("ntp").get("servers")),
-            additional_ignition: string_vec(c.get("additional_ignition")),
+            ntp_servers: if ntp.is_null() { spec_of.ntp_servers.clone() } else { string_vec(ntp.get("servers")) },
+            additional_ignition,
             patches: KubeadmPatches {
-                cluster_configuration: patch("cluster_configuration"),
-                init_configuration: patch("init_configuration"),
-                join_configuration: patch("join_configuration"),
-                kubelet_configuration: patch("kubelet_configuration"),
-                kube_proxy_configuration: patch("kube_proxy_configuration"),
+                cluster_configuration: patch("cluster_configuration", &capi_patches.cluster_configuration),
+                init_configuration: patch("init_configuration", &capi_patches.init_configuration),
+                join_configuration: patch("join_configuration", &capi_patches.join_configuration),
+                kubelet_configuration: patch("kubelet_configuration", &None),
+                kube_proxy_configuration: patch("kube_proxy_configuration", &None),
             },
         };
         (!self.diags.has_errors()).then_some(spec)
+    }
+
+    /// What neither HCL nor the manifests give, when what HCL sets is known.
+    fn required(&mut self, m: Option<&capi::Manifests>) {
+        let c = self.config;
+        let cl = c.get("cluster");
+        if c.get("role").is_null() {
+            match m.map(capi::Manifests::inferred_role) {
+                Some(Ok(_)) => {}
+                Some(Err(why)) => err(
+                    self.diags,
+                    AttrPath::attr("role"),
+                    "Cannot infer the node's role",
+                    format!("{why}. Set role = \"init\", \"control-plane\" or \"worker\"."),
+                ),
+                None => err(
+                    self.diags,
+                    AttrPath::attr("role"),
+                    "Missing role",
+                    "Set role = \"init\", \"control-plane\" or \"worker\" (or give capi_manifests to infer it).".into(),
+                ),
+            }
+        }
+        if !cl.is_known() {
+            return;
+        }
+        if cl.get("kubernetes_version").is_null() && m.and_then(|m| m.kubernetes_version.as_ref()).is_none() {
+            err(self.diags, AttrPath::attr("cluster").then_attr("kubernetes_version"), "Missing kubernetes_version", "Set cluster.kubernetes_version, e.g. \"v1.31.4\" (in compat mode the Machine's spec.version gives it).".into());
+        }
+        if cl.get("name").is_null() && m.and_then(|m| m.cluster_name.as_ref()).is_none() {
+            err(
+                self.diags,
+                AttrPath::attr("cluster").then_attr("name"),
+                "Missing cluster name",
+                "Set cluster.name (in compat mode the Cluster object gives it).".into(),
+            );
+        }
+    }
+
+    /// Parses `capi_manifests` when set. `Some(None)`: compat mode is off;
+    /// `None`: the manifests are unusable (errors reported).
+    fn capi(&mut self) -> Option<Option<capi::Manifests>> {
+        let Some(text) = self.config.get("capi_manifests").as_str() else { return Some(None) };
+        let mut secrets = capi::Secrets::new();
+        if let Some(m) = self.config.get("capi_secrets").as_entries() {
+            for (name, keys) in m {
+                secrets.insert(name.clone(), string_map(keys));
+            }
+        }
+        let m = capi::parse(text, &secrets);
+        self.findings(&m.findings);
+        (!m.has_errors()).then_some(Some(m))
+    }
+
+    /// Reports manifest findings: errors always, warnings at plan time only
+    /// (validation would show them twice).
+    fn findings(&mut self, findings: &[capi::Finding]) {
+        for f in findings {
+            let d = if f.is_error() {
+                Diagnostic::error("Unusable capi_manifests", format!("{f}."))
+            } else if self.fetch_manifest {
+                Diagnostic::warning("capi_manifests: not carried over as written", format!("{f}."))
+            } else {
+                continue;
+            };
+            self.diags.push(d.at(AttrPath::attr("capi_manifests")));
+        }
     }
 
     /// Checks on partially known configurations (validation with unknowns).
@@ -530,6 +742,7 @@ impl Reader<'_> {
         if role.is_some_and(|r| r != Role::Init)
             && c.get("cluster").get("control_plane_endpoint").is_null()
             && c.get("cluster").is_known()
+            && c.get("capi_manifests").is_null()
         {
             err(
                 self.diags,
@@ -547,6 +760,15 @@ impl Reader<'_> {
             );
         }
         self.files();
+        // Broken Cluster API manifests fail early, whatever else is unknown.
+        if c.get("capi_manifests").is_known() && c.get("capi_secrets").is_wholly_known() {
+            let capi = self.capi();
+            if let Some(m) = capi.as_ref().map(Option::as_ref) {
+                self.required(m);
+            }
+        } else if c.get("capi_manifests").is_null() {
+            self.required(None);
+        }
         // A missing manifest is a plan error even while other inputs (the CA,
         // the token) are still unknown.
         let version =
@@ -597,6 +819,7 @@ impl Reader<'_> {
                 content: Sensitive::new(f.get("content").as_str().unwrap_or_default().to_string()),
                 mode,
                 owner: f.get("owner").as_str().map(str::to_string),
+                replace_generated: false,
             });
         }
         out

@@ -111,6 +111,7 @@ pub fn node_spec(
             content: Sensitive::new("welcome to the golden cluster\n".into()),
             mode: 0o640,
             owner: Some("core:core".into()),
+            replace_generated: false,
         }],
         pre_kubeadm_commands: vec!["echo pre-kubeadm".into()],
         post_kubeadm_commands: vec!["echo post-kubeadm".into()],
@@ -120,6 +121,7 @@ pub fn node_spec(
                 "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGoldenKeyGoldenKeyGoldenKeyGoldenKey00 ops".into(),
             ],
             groups: vec!["wheel".into()],
+            ..UserSpec::default()
         }],
         ntp_servers: vec!["169.254.169.123".into()],
         additional_ignition: vec![],
@@ -177,13 +179,13 @@ pub fn run_engine(config: &str, stages: &[&str]) -> EngineRun {
         std::fs::write(&p, script).unwrap();
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
-    // Both OSes ship a `core` account and a `wheel` group.
+    // Both OSes ship a `core` account and a `wheel` group; Flatcar a `docker` group too.
     let etc = root.join("etc");
     std::fs::write(etc.join("passwd"), "root:x:0:0:root:/root:/bin/bash\ncore:x:500:500:Core:/home/core:/bin/bash\n")
         .unwrap();
-    std::fs::write(etc.join("group"), "root:x:0:\nwheel:x:10:core\ncore:x:500:\n").unwrap();
+    std::fs::write(etc.join("group"), "root:x:0:\nwheel:x:10:core\ndocker:x:233:\ncore:x:500:\n").unwrap();
     std::fs::write(etc.join("shadow"), "root:*:19000:0:99999:7:::\ncore:*:19000:0:99999:7:::\n").unwrap();
-    std::fs::write(etc.join("gshadow"), "root:*::\nwheel:*::core\ncore:!::\n").unwrap();
+    std::fs::write(etc.join("gshadow"), "root:*::\nwheel:*::core\ndocker:!::\ncore:!::\n").unwrap();
     std::fs::create_dir_all(root.join("home/core")).unwrap();
     std::os::unix::fs::chown(root.join("home/core"), Some(500), Some(500)).unwrap();
     std::fs::write(etc.join("selinux/config"), "SELINUXTYPE=stub\n").unwrap();

@@ -405,6 +405,7 @@ fn bootstrap(b: &mut Builder<'_>, kubeadm: &str, unpacks_archives: bool) -> Resu
         unpacks_archives,
         pre_commands: &spec.pre_kubeadm_commands,
         post_commands: &spec.post_kubeadm_commands,
+        verbosity: spec.node.kubeadm_verbosity,
     };
     b.inline(units::BOOTSTRAP_SCRIPT, units::bootstrap_script(&plan).as_bytes(), MODE_SCRIPT)?;
     b.service(units::BOOTSTRAP_UNIT, units::bootstrap_service(&plan), true);
@@ -422,6 +423,13 @@ fn user_files(b: &mut Builder<'_>) -> Result<(), IgnitionError> {
         check_path(&what, &f.path)?;
         b.check_writable(&what, &f.path)?;
         b.check_mode(&what, &f.path, f.mode)?;
+        if f.replace_generated && b.files.get(&f.path).is_some_and(|(_, origin)| origin == GENERATED) {
+            b.files.remove(&f.path);
+            b.warnings.push(format!(
+                "{what} replaces the file the provider generates at {}; keep in it what the node needs from the generated one",
+                f.path
+            ));
+        }
         let mut file = inline_file(&f.path, f.content.expose().as_bytes(), f.mode);
         if let Some(owner) = &f.owner {
             let bad = || IgnitionError::BadOwner { index, path: f.path.clone(), owner: owner.clone() };
@@ -451,6 +459,17 @@ fn users_and_time(b: &mut Builder<'_>) -> Result<(), IgnitionError> {
         }
         if u.ssh_authorized_keys.iter().any(|k| k.trim().is_empty() || k.contains(['\n', '\r'])) {
             return Err(bad("each SSH key must be one non-empty line"));
+        }
+        if u.primary_group.as_deref().is_some_and(|g| !valid_account_name(g)) {
+            return Err(bad("the primary group uses letters, digits, '.', '_' and '-', and does not start with '-'"));
+        }
+        for dir in [&u.home_dir, &u.shell].into_iter().flatten() {
+            if !dir.starts_with('/') || dir.contains(['\n', '\r', ':']) {
+                return Err(bad("home directory and shell must be absolute paths without ':'"));
+            }
+        }
+        if u.gecos.as_deref().is_some_and(|g| g.contains(['\n', '\r', ':'])) {
+            return Err(bad("gecos must be one line without ':'"));
         }
         let keys: BTreeSet<&String> = u.ssh_authorized_keys.iter().collect();
         if keys.len() != u.ssh_authorized_keys.len() {
@@ -520,6 +539,11 @@ fn into_parts(b: Builder<'_>) -> Parts {
             name: u.name.clone(),
             ssh_authorized_keys: u.ssh_authorized_keys.clone(),
             groups: u.groups.clone(),
+            gecos: u.gecos.clone(),
+            home_dir: u.home_dir.clone(),
+            shell: u.shell.clone(),
+            primary_group: u.primary_group.clone(),
+            password_hash: u.password_hash.as_ref().map(|h| h.expose().clone()),
         })
         .collect();
     let units = b

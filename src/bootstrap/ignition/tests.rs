@@ -87,6 +87,7 @@ fn spec(role: Role, os: OperatingSystem) -> NodeSpec {
             content: Sensitive::new("foo=1\n".into()),
             mode: 0o640,
             owner: Some("core:1000".into()),
+            replace_generated: false,
         }],
         pre_kubeadm_commands: vec!["echo before".into()],
         post_kubeadm_commands: vec!["echo after".into()],
@@ -94,6 +95,7 @@ fn spec(role: Role, os: OperatingSystem) -> NodeSpec {
             name: "core".into(),
             ssh_authorized_keys: vec!["ssh-ed25519 AAAA core@example".into()],
             groups: vec!["wheel".into()],
+            ..UserSpec::default()
         }],
         ntp_servers: vec!["169.254.169.123".into()],
         additional_ignition: vec![],
@@ -415,6 +417,45 @@ fn users_and_ntp() {
     let v = rendered(&s);
     assert!(v.get("passwd").is_none());
     assert!(!files(&v).contains_key("/etc/systemd/timesyncd.conf.d/10-kubeadm.conf"));
+}
+
+#[test]
+fn account_details_and_kubeadm_verbosity() {
+    let mut s = spec(Role::Worker, OperatingSystem::Flatcar);
+    s.users[0].gecos = Some("Core User".into());
+    s.users[0].home_dir = Some("/var/home/core".into());
+    s.users[0].shell = Some("/bin/zsh".into());
+    s.users[0].primary_group = Some("core".into());
+    s.users[0].password_hash = Some(Sensitive::new("$6$salt$hash".into()));
+    s.node.kubeadm_verbosity = Some(5);
+    let v = rendered(&s);
+    let user = &v["passwd"]["users"][0];
+    assert_eq!(user["gecos"], "Core User");
+    assert_eq!(user["homeDir"], "/var/home/core");
+    assert_eq!(user["shell"], "/bin/zsh");
+    assert_eq!(user["primaryGroup"], "core");
+    assert_eq!(user["passwordHash"], "$6$salt$hash");
+    assert!(contents(&v, "/opt/kubeadm/bootstrap.sh").contains("join --config \"$CONFIG\" --v=5; then"));
+    s.users[0].shell = Some("zsh".into());
+    assert!(render(&s, &yaml()).is_err(), "a relative shell is refused");
+}
+
+#[test]
+fn manifest_files_may_replace_generated_ones() {
+    let mut s = spec(Role::Worker, OperatingSystem::Flatcar);
+    s.files.push(FileSpec {
+        path: "/etc/sysctl.d/90-kubernetes.conf".into(),
+        content: Sensitive::new("net.ipv4.ip_forward = 1\n".into()),
+        mode: 0o644,
+        owner: None,
+        replace_generated: false,
+    });
+    assert!(render(&s, &yaml()).is_err(), "HCL files never replace generated ones");
+    s.files.last_mut().unwrap().replace_generated = true;
+    let r = render(&s, &yaml()).unwrap();
+    assert!(r.warnings.iter().any(|w| w.contains("replaces the file the provider generates")), "{:?}", r.warnings);
+    let v: Value = serde_json::from_str(&r.json).unwrap();
+    assert_eq!(contents(&v, "/etc/sysctl.d/90-kubernetes.conf"), "net.ipv4.ip_forward = 1\n");
 }
 
 #[test]

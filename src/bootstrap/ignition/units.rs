@@ -168,6 +168,8 @@ pub(crate) struct Bootstrap<'a> {
     pub unpacks_archives: bool,
     pub pre_commands: &'a [String],
     pub post_commands: &'a [String],
+    /// kubeadm's `--v` log level.
+    pub verbosity: Option<u8>,
 }
 
 /// The oneshot unit running the bootstrap script, once.
@@ -295,7 +297,8 @@ pub(crate) fn bootstrap_script(b: &Bootstrap<'_>) -> String {
     s.push_str("delay=10\n");
     s.push_str("for try in $(seq 1 \"$tries\"); do\n");
     let _ = writeln!(s, "  log \"kubeadm {verb}, try $try of $tries\"");
-    let _ = writeln!(s, "  if \"$KUBEADM\" {verb} --config \"$CONFIG\"; then");
+    let v = b.verbosity.map(|n| format!(" --v={n}")).unwrap_or_default();
+    let _ = writeln!(s, "  if \"$KUBEADM\" {verb} --config \"$CONFIG\"{v}; then");
     s.push_str("    break\n  fi\n");
     s.push_str("  if [ \"$try\" -eq \"$tries\" ]; then\n");
     let _ = writeln!(s, "    log \"kubeadm {verb} failed $tries times; giving up until the next boot\"");

@@ -1,0 +1,258 @@
+use super::*;
+use crate::bootstrap::node::NameFrom;
+
+fn parse_ok(text: &str) -> Manifests {
+    let m = parse(text, &Secrets::new());
+    assert!(!m.has_errors(), "{:#?}", m.findings);
+    m
+}
+
+fn errors(text: &str, secrets: &Secrets) -> Vec<String> {
+    parse(text, secrets).findings.iter().filter(|f| f.is_error()).map(|f| f.to_string()).collect()
+}
+
+const CLUSTER: &str = r#"
+apiVersion: cluster.x-k8s.io/v1beta1
+kind: Cluster
+metadata:
+  name: demo
+  namespace: default
+spec:
+  clusterNetwork:
+    pods:
+      cidrBlocks: ["192.168.0.0/16"]
+    services:
+      cidrBlocks: ["10.128.0.0/12"]
+    serviceDomain: demo.local
+  controlPlaneEndpoint:
+    host: api.demo.example.com
+    port: 443
+status:
+  controlPlaneReady: true
+  conditions:
+    - type: ControlPlaneInitialized
+      status: "True"
+"#;
+
+const WORKER: &str = r#"
+apiVersion: cluster.x-k8s.io/v1beta1
+kind: Machine
+metadata:
+  name: worker-0
+  labels:
+    cluster.x-k8s.io/cluster-name: demo
+spec:
+  clusterName: demo
+  version: v1.30.8
+  bootstrap:
+    configRef:
+      apiVersion: bootstrap.cluster.x-k8s.io/v1beta1
+      kind: KubeadmConfig
+      name: worker-0
+---
+apiVersion: bootstrap.cluster.x-k8s.io/v1beta1
+kind: KubeadmConfig
+metadata:
+  name: worker-0
+spec:
+  format: ignition
+  joinConfiguration:
+    nodeRegistration:
+      name: '{{ ds.meta_data.local_hostname }}'
+      kubeletExtraArgs:
+        provider-id: 'aws:///{{ ds.meta_data.placement.availability_zone }}/{{ ds.meta_data.instance_id }}'
+        node-labels: pool=a
+      taints:
+        - key: node.cluster.x-k8s.io/uninitialized
+          effect: NoSchedule
+        - key: dedicated
+          value: infra
+          effect: NoSchedule
+  preKubeadmCommands:
+    - envsubst < /etc/kubeadm.yml > /etc/kubeadm.yml.tmp
+    - mv /etc/kubeadm.yml.tmp /etc/kubeadm.yml
+    - echo hello
+  files:
+    - path: /etc/motd
+      content: aGVsbG8K
+      encoding: base64
+      permissions: "0600"
+  users:
+    - name: ops
+      groups: wheel, docker
+      sudo: ALL=(ALL) NOPASSWD:ALL
+      sshAuthorizedKeys: ["ssh-ed25519 AAAA ops"]
+"#;
+
+#[test]
+fn worker_with_its_cluster() {
+    let m = parse_ok(&format!("{CLUSTER}---{WORKER}"));
+    assert_eq!(m.inferred_role(), Ok(Role::Worker));
+    assert_eq!(m.kubernetes_version.as_deref(), Some("v1.30.8"));
+    assert_eq!(m.cluster_name.as_deref(), Some("demo"));
+    assert_eq!(m.control_plane_endpoint.as_deref(), Some("api.demo.example.com:443"));
+    assert_eq!(m.pod_subnet.as_deref(), Some("192.168.0.0/16"));
+    assert_eq!(m.service_subnet.as_deref(), Some("10.128.0.0/12"));
+    assert_eq!(m.dns_domain.as_deref(), Some("demo.local"));
+    let r = m.resolve(Role::Worker, false);
+    assert!(r.findings.is_empty(), "{:?}", r.findings);
+    assert_eq!(r.node.name.name_from(), Some(NameFrom::Aws));
+    assert!(!r.node.kubelet_extra_args.contains_key("provider-id"));
+    assert_eq!(r.node.kubelet_extra_args["node-labels"], "pool=a");
+    let taints = r.node.taints.unwrap();
+    assert_eq!(taints.len(), 1, "the Cluster API taint is dropped");
+    assert_eq!(taints[0].key, "dedicated");
+    assert_eq!(m.spec.pre_kubeadm_commands, ["echo hello"]);
+    assert_eq!(m.spec.files.len(), 2, "motd and the sudoers rule");
+    assert_eq!(m.spec.files[0].content.expose(), "hello\n");
+    assert_eq!(m.spec.files[0].mode, 0o600);
+    assert_eq!(m.spec.files[1].path, "/etc/sudoers.d/ops");
+    assert_eq!(m.spec.users[0].groups, ["wheel", "docker"]);
+    let warned: Vec<&str> = m.findings.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(warned, ["spec.preKubeadmCommands[0]", "spec.preKubeadmCommands[1]"]);
+}
+
+#[test]
+fn roles_follow_cluster_status() {
+    let cp = r#"
+apiVersion: cluster.x-k8s.io/v1beta1
+kind: Machine
+metadata:
+  name: cp-0
+  labels: {cluster.x-k8s.io/control-plane: ""}
+spec: {clusterName: demo, version: v1.31.4, bootstrap: {configRef: {name: cp-0}}}
+---
+apiVersion: bootstrap.cluster.x-k8s.io/v1beta1
+kind: KubeadmConfig
+metadata: {name: cp-0}
+spec:
+  initConfiguration: {}
+  clusterConfiguration: {}
+  joinConfiguration: {controlPlane: {}}
+"#;
+    assert_eq!(parse_ok(&format!("{CLUSTER}---{cp}")).inferred_role(), Ok(Role::ControlPlane));
+    let fresh = CLUSTER.replace("status: \"True\"", "status: \"False\"");
+    assert_eq!(parse_ok(&format!("{fresh}---{cp}")).inferred_role(), Ok(Role::Init));
+    // Without a Cluster status both kubeadm init and join are described.
+    assert!(parse_ok(cp).inferred_role().is_err());
+    let v1beta2 = "apiVersion: cluster.x-k8s.io/v1beta2\nkind: Cluster\nmetadata: {name: demo}\nstatus:\n  initialization:\n    controlPlaneInitialized: false\n";
+    assert_eq!(parse_ok(&format!("{v1beta2}---{cp}")).inferred_role(), Ok(Role::Init));
+}
+
+#[test]
+fn v1beta2_shapes_and_versioned_patches() {
+    let text = r#"
+apiVersion: bootstrap.cluster.x-k8s.io/v1beta2
+kind: KubeadmConfig
+metadata: {name: cp-0, labels: {cluster.x-k8s.io/control-plane: ""}}
+spec:
+  clusterConfiguration:
+    apiServer:
+      extraArgs:
+        - {name: audit-log-maxage, value: "30"}
+      extraVolumes:
+        - {name: audit, hostPath: /var/log/audit, mountPath: /var/log/audit, pathType: DirectoryOrCreate}
+    certificateValidityPeriodDays: 90
+  initConfiguration:
+    timeouts:
+      controlPlaneComponentHealthCheckSeconds: 300
+      kubeletHealthCheckSeconds: 120
+    nodeRegistration:
+      kubeletExtraArgs:
+        - {name: max-pods, value: "110"}
+"#;
+    let m = parse_ok(text);
+    assert_eq!(m.inferred_role(), Ok(Role::Init));
+    let cc = m.spec.cluster.as_ref().unwrap();
+    assert_eq!(cc.api_server.extra_args["audit-log-maxage"], "30");
+    let r4 = m.resolve(Role::Init, true);
+    assert!(r4.findings.is_empty(), "{:?}", r4.findings);
+    let cluster: Json = serde_json::from_str(r4.patches.cluster_configuration.as_deref().unwrap()).unwrap();
+    assert_eq!(cluster["certificateValidityPeriod"], "2160h0m0s");
+    assert_eq!(cluster["apiServer"]["extraVolumes"][0]["name"], "audit");
+    let init: Json = serde_json::from_str(r4.patches.init_configuration.as_deref().unwrap()).unwrap();
+    assert_eq!(init["timeouts"]["controlPlaneComponentHealthCheck"], "5m0s");
+    assert_eq!(init["timeouts"]["kubeletHealthCheck"], "2m0s");
+    // On kubeadm v1beta3 (Kubernetes 1.30) what has no place is an error with its path.
+    let r3 = m.resolve(Role::Init, false);
+    let paths: Vec<&str> = r3.findings.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "spec.initConfiguration.timeouts.kubeletHealthCheckSeconds",
+            "spec.clusterConfiguration.certificateValidityPeriodDays"
+        ]
+    );
+    let cluster3: Json = serde_json::from_str(r3.patches.cluster_configuration.as_deref().unwrap()).unwrap();
+    assert_eq!(cluster3["apiServer"]["timeoutForControlPlane"], "5m0s");
+}
+
+#[test]
+fn shape_mismatches_are_reported() {
+    let text = "apiVersion: bootstrap.cluster.x-k8s.io/v1beta2\nkind: KubeadmConfig\nmetadata: {name: x}\nspec:\n  useExperimentalRetryJoin: true\n  clusterConfiguration:\n    kubernetesVersion: v1.31.0\n    apiServer:\n      extraArgs: {a: b}\n";
+    let e = errors(text, &Secrets::new());
+    assert_eq!(e.len(), 3, "{e:#?}");
+    assert!(e[0].contains("spec.useExperimentalRetryJoin"), "{e:?}");
+    assert!(e.iter().any(|x| x.contains("spec.clusterConfiguration.kubernetesVersion")), "{e:?}");
+    assert!(e.iter().any(|x| x.contains("spec.clusterConfiguration.apiServer.extraArgs") && x.contains("list of {name, value}")), "{e:?}");
+}
+
+#[test]
+fn bad_input_names_the_place() {
+    let none = Secrets::new();
+    let e = errors("a: [\n", &none);
+    assert!(e[0].starts_with("document 1: is not valid YAML at line"), "{e:?}");
+    let e = errors("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n", &none);
+    assert!(e[0].contains("apiVersion") && e[0].contains("not a Cluster API group"), "{e:?}");
+    let e =
+        errors("apiVersion: bootstrap.cluster.x-k8s.io/v1alpha2\nkind: KubeadmConfig\nmetadata: {name: x}\n", &none);
+    assert!(e[0].contains("not a supported version"), "{e:?}");
+    let e =
+        errors("apiVersion: bootstrap.cluster.x-k8s.io/v1beta1\nkind: KubeadmConfigz\nmetadata: {name: x}\n", &none);
+    assert!(e[0].contains("kind: \"KubeadmConfigz\" is not a kind"), "{e:?}");
+    let two = "apiVersion: bootstrap.cluster.x-k8s.io/v1beta1\nkind: KubeadmConfig\nmetadata: {name: a}\n---\napiVersion: bootstrap.cluster.x-k8s.io/v1beta1\nkind: KubeadmConfig\nmetadata: {name: b}\n";
+    let e = errors(two, &none);
+    assert!(
+        e[0].starts_with("KubeadmConfig default/b (document 2)") && e[0].contains("2 KubeadmConfig objects (a, b)"),
+        "{e:?}"
+    );
+    let secret = "apiVersion: bootstrap.cluster.x-k8s.io/v1beta1\nkind: KubeadmConfig\nmetadata: {name: a}\nspec:\n  files:\n    - path: /etc/x\n      contentFrom:\n        secret: {name: creds, key: token}\n";
+    let e = errors(secret, &none);
+    assert!(e[0].contains("spec.files[0].contentFrom") && e[0].contains("capi_secrets"), "{e:?}");
+    let mut given = Secrets::new();
+    given.entry("creds".into()).or_default().insert("token".into(), "s3cret".into());
+    let m = parse(secret, &given);
+    assert!(!m.has_errors());
+    assert_eq!(m.spec.files[0].content.expose(), "s3cret");
+    // A Secret in the manifests works too.
+    let with_secret =
+        format!("{secret}---\napiVersion: v1\nkind: Secret\nmetadata: {{name: creds}}\ndata:\n  token: czNjcmV0\n");
+    assert_eq!(parse_ok(&with_secret).spec.files[0].content.expose(), "s3cret");
+    let e = errors("apiVersion: bootstrap.cluster.x-k8s.io/v1beta1\nkind: KubeadmConfig\nmetadata: {name: a}\nspec:\n  diskSetup:\n    partitions:\n      - device: /dev/xvdb\n  bootCommands: [\"echo\"]\n  joinConfiguration:\n    nodeRegistration:\n      taintz: []\n", &none);
+    let paths: Vec<String> = e.iter().map(|s| s.split(": ").next().unwrap_or_default().to_string()).collect();
+    assert_eq!(
+        paths,
+        [
+            "KubeadmConfig default/a (document 1), spec.diskSetup",
+            "KubeadmConfig default/a (document 1), spec.bootCommands",
+            "KubeadmConfig default/a (document 1), spec.joinConfiguration.nodeRegistration.taintz"
+        ]
+    );
+}
+
+#[test]
+fn mounts_become_mount_units() {
+    let text = "apiVersion: bootstrap.cluster.x-k8s.io/v1beta1\nkind: KubeadmConfig\nmetadata: {name: a}\nspec:\n  mounts:\n    - [/dev/xvdb, /var/lib/etcd, ext4, noatime]\n";
+    let m = parse_ok(text);
+    let v: Json = serde_json::from_str(&m.spec.additional_ignition[0]).unwrap();
+    assert_eq!(v["systemd"]["units"][0]["name"], "var-lib-etcd.mount");
+    let contents = v["systemd"]["units"][0]["contents"].as_str().unwrap();
+    assert!(contents.contains("What=/dev/xvdb\nWhere=/var/lib/etcd\nType=ext4\nOptions=noatime\n"), "{contents}");
+}
+
+#[test]
+fn composed_patches_equal_applying_both() {
+    let composed = compose_patches(r#"{"a": {"b": 1, "c": 2}, "d": 1}"#, "a:\n  c: null\n  e: 3\n").unwrap();
+    let v: Json = serde_json::from_str(&composed).unwrap();
+    assert_eq!(v, serde_json::json!({"a": {"b": 1, "c": null, "e": 3}, "d": 1}));
+}
