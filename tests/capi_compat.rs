@@ -521,7 +521,7 @@ fn hcl_overrides_what_the_manifests_say() {
 
 #[test]
 fn migration_example_applies() {
-    let dir = repo_root().join("examples/cluster-api-migration");
+    let dir = repo_root().join("examples/capi-migration");
     let main = std::fs::read_to_string(dir.join("main.tf")).unwrap();
     // The example reads capi/worker-0.yaml next to it; the test runs elsewhere.
     let main = main.replace("${path.module}/capi/worker-0.yaml", &dir.join("capi/worker-0.yaml").display().to_string());

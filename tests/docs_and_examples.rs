@@ -34,6 +34,10 @@ fn docs_are_current() {
         "docs/guides/operating-systems.md",
         "docs/guides/kubernetes-artifacts.md",
         "docs/guides/s3-store.md",
+        "docs/guides/rotating-bootstrap-tokens.md",
+        "docs/guides/bring-your-own-ca.md",
+        "docs/guides/bootstrap-a-cluster-on-aws.md",
+        "CHANGELOG.md",
     ] {
         assert!(repo_root().join(page).is_file(), "{page} is missing");
     }
@@ -91,7 +95,74 @@ fn quickstart_applies() {
             if id.as_str().map(str::len) != Some(6) {
                 return Err(format!("join_token_id output is {id}"));
             }
+            // Both configs stored where the output says.
+            for node in ["init", "worker"] {
+                let at = s.output("stored_configs")[node].as_str().unwrap_or_default().to_string();
+                if !s.dir.join(&at).is_file() {
+                    return Err(format!("{node} config not stored at {at}"));
+                }
+            }
+            // The worker's user data: a pointer to base_url with the config's sha512, no secret.
+            let user_data = s.output("worker_user_data").as_str().unwrap_or_default().to_string();
+            let pointer: serde_json::Value = serde_json::from_str(&user_data).map_err(|e| e.to_string())?;
+            let replace = &pointer["ignition"]["config"]["replace"];
+            let sha = s.output("worker_user_data_sha512").as_str().unwrap_or_default().to_string();
+            if !replace["source"].as_str().is_some_and(|u| u.starts_with("http://127.0.0.1:8080/"))
+                || replace["verification"]["hash"] != serde_json::json!(format!("sha512-{sha}"))
+            {
+                return Err(format!("worker_user_data is not a pointer config: {user_data}"));
+            }
+            let token = s.str("kubeadm_bootstrap_token.join", "token");
+            if user_data.contains(&token) {
+                return Err("the token is in user_data".into());
+            }
             Ok(())
         })],
     );
+}
+
+/// Complete examples (a directory with its own configuration) in Terraform's format.
+const COMPLETE_EXAMPLES: [&str; 2] = ["examples/quickstart", "examples/capi-migration"];
+
+#[test]
+fn examples_are_formatted_and_valid() {
+    let tf = support::terraforms().pop().expect("a Terraform binary");
+    let fmt = support::WorkDir::new(&tf)
+        .command(&["fmt", "-check", "-recursive", "-diff", &repo_root().join("examples").display().to_string()])
+        .output()
+        .expect("terraform fmt");
+    assert!(
+        fmt.status.success(),
+        "terraform fmt -check -recursive examples:\n{}{}",
+        String::from_utf8_lossy(&fmt.stdout),
+        String::from_utf8_lossy(&fmt.stderr)
+    );
+    for tf in support::terraforms() {
+        for example in COMPLETE_EXAMPLES {
+            let wd = support::WorkDir::new(&tf);
+            let src = repo_root().join(example);
+            copy_dir(&src, wd.path());
+            wd.init();
+            let r = wd.run(&["validate", "-no-color"]);
+            assert_eq!(r.code, 0, "terraform validate of {example} on {}:\n{}", tf.version, r.combined());
+        }
+    }
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') || name.ends_with(".tfstate") || name.ends_with(".tfstate.backup") {
+            continue;
+        }
+        let target = to.join(&*name);
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
 }

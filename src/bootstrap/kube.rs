@@ -982,15 +982,50 @@ fn config_ref<'a>(bootstrap: Option<&'a Json>, want_kind: &str) -> Result<&'a st
     }
 }
 
+/// The Secret name under which `secrets` returns password hashes that
+/// bootstrap configs hold inline (`users[].passwd`); the configs refer to
+/// them with `passwdFrom`, so the hashes stay out of `manifests`.
+pub const INLINE_PASSWORDS: &str = "kubeadm-capi-manifests.inline-passwords";
+
+/// Password hashes moved out of the manifests: key → hash.
+type Inline = std::cell::RefCell<BTreeMap<String, Sensitive<String>>>;
+
 /// Removes what changes with every write and means nothing to a reader,
 /// and the bootstrap tokens Cluster API writes into bootstrap configs (the
 /// workload cluster's join secrets; compat mode uses its own token anyway).
-fn clean(mut obj: Json) -> Json {
+/// Inline password hashes move to [`INLINE_PASSWORDS`].
+fn clean(mut obj: Json, inline: &Inline) -> Json {
     if let Some(meta) = obj.get_mut("metadata").and_then(Json::as_object_mut) {
         meta.remove("managedFields");
     }
     drop_tokens(&mut obj);
+    let owner = name_of(&obj).to_string();
+    move_passwords(&mut obj, &owner, inline);
     obj
+}
+
+/// Replaces `users[].passwd` with a `passwdFrom` reference to [`INLINE_PASSWORDS`].
+fn move_passwords(v: &mut Json, owner: &str, inline: &Inline) {
+    match v {
+        Json::Object(m) => {
+            if let Some(Json::Array(users)) = m.get_mut("users") {
+                for user in users.iter_mut().filter_map(Json::as_object_mut) {
+                    let Some(Json::String(hash)) = user.get("passwd").cloned() else { continue };
+                    let name = user.get("name").and_then(Json::as_str).unwrap_or_default().to_string();
+                    let key = format!("{owner}.{name}");
+                    user.remove("passwd");
+                    user.insert(
+                        "passwdFrom".into(),
+                        serde_json::json!({ "secret": { "name": INLINE_PASSWORDS, "key": key } }),
+                    );
+                    inline.borrow_mut().insert(key, Sensitive::new(hash));
+                }
+            }
+            m.values_mut().for_each(|x| move_passwords(x, owner, inline));
+        }
+        Json::Array(a) => a.iter_mut().for_each(|x| move_passwords(x, owner, inline)),
+        _ => {}
+    }
 }
 
 fn drop_tokens(v: &mut Json) {
@@ -1058,6 +1093,7 @@ fn secret_refs(spec: Option<&Json>, out: &mut BTreeMap<String, BTreeSet<String>>
 pub fn read_cluster(api: &dyn Api, namespace: &str, cluster_name: &str) -> Result<ClusterObjects, KubeError> {
     let host = api.host().to_string();
     let mut warnings = Vec::new();
+    let inline = Inline::default();
     let required = |name: &'static str| -> Result<Group, KubeError> {
         match preferred_version(api, name)? {
             Some(version) => Ok(Group { name, version }),
@@ -1080,7 +1116,7 @@ pub fn read_cluster(api: &dyn Api, namespace: &str, cluster_name: &str) -> Resul
         obj.entry("apiVersion").or_insert_with(|| Json::String(core.api_version()));
         obj.entry("kind").or_insert_with(|| Json::String("Cluster".to_string()));
     }
-    let cluster = clean(cluster);
+    let cluster = clean(cluster, &inline);
 
     let machines = core.list(api, namespace, "machines", cluster_name)?;
     let deployments = core.list(api, namespace, "machinedeployments", cluster_name)?;
@@ -1094,7 +1130,7 @@ pub fn read_cluster(api: &dyn Api, namespace: &str, cluster_name: &str) -> Resul
             o.entry("apiVersion").or_insert_with(|| Json::String(bootstrap.api_version()));
             o.entry("kind").or_insert_with(|| Json::String(kind.to_string()));
         }
-        clean(obj)
+        clean(obj, &inline)
     };
 
     // The control plane the Cluster names, else the only one there is.
@@ -1106,7 +1142,7 @@ pub fn read_cluster(api: &dyn Api, namespace: &str, cluster_name: &str) -> Resul
         _ if kcps.len() == 1 => kcps.keys().next().cloned(),
         _ => None,
     };
-    let kcps: BTreeMap<String, Json> = kcps.into_iter().map(|(k, v)| (k, clean(v))).collect();
+    let kcps: BTreeMap<String, Json> = kcps.into_iter().map(|(k, v)| (k, clean(v, &inline))).collect();
     for kcp in kcps.values() {
         secret_refs(kcp.get("spec").and_then(|s| s.get("kubeadmConfigSpec")), &mut refs);
     }
@@ -1122,7 +1158,7 @@ pub fn read_cluster(api: &dyn Api, namespace: &str, cluster_name: &str) -> Resul
     let mut machine_deployments = BTreeMap::new();
     let mut deployments_clean = BTreeMap::new();
     for (name, md) in deployments {
-        let md = clean(md);
+        let md = clean(md, &inline);
         let template_ref = config_ref(
             md.get("spec").and_then(|s| s.get("template")).and_then(|t| t.get("spec")).and_then(|s| s.get("bootstrap")),
             "KubeadmConfigTemplate",
@@ -1154,7 +1190,7 @@ pub fn read_cluster(api: &dyn Api, namespace: &str, cluster_name: &str) -> Resul
 
     let mut manifests = BTreeMap::new();
     for (name, machine) in machines {
-        let machine = clean(machine);
+        let machine = clean(machine, &inline);
         let owner_kcp = machine
             .get("metadata")
             .and_then(|m| m.get("ownerReferences"))
@@ -1208,7 +1244,12 @@ pub fn read_cluster(api: &dyn Api, namespace: &str, cluster_name: &str) -> Resul
         manifests.insert(name, to_yaml(&docs));
     }
 
-    let secrets = read_secrets(api, namespace, &refs, &mut warnings);
+    refs.remove(INLINE_PASSWORDS);
+    let mut secrets = read_secrets(api, namespace, &refs, &mut warnings);
+    let inline = inline.into_inner();
+    if !inline.is_empty() {
+        secrets.entry(INLINE_PASSWORDS.to_string()).or_default().extend(inline);
+    }
     Ok(ClusterObjects { manifests, machine_deployments, control_plane, secrets, warnings })
 }
 
@@ -1656,6 +1697,14 @@ users:
             "tlsBootstrapToken": "abcdef.0123456789abcdef"}},
             "initConfiguration": {"bootstrapTokens": [{"token": "abcdef.0123456789abcdef", "ttl": "1h"}]}}});
         drop_tokens(&mut config);
+        let inline = Inline::default();
+        let mut with_user =
+            serde_json::json!({"metadata": {"name": "cfg"}, "spec": {"users": [{"name": "ops", "passwd": "$6$hash"}]}});
+        with_user = clean(with_user, &inline);
+        assert_eq!(with_user["spec"]["users"][0]["passwdFrom"]["secret"]["name"], INLINE_PASSWORDS);
+        assert_eq!(with_user["spec"]["users"][0]["passwdFrom"]["secret"]["key"], "cfg.ops");
+        assert!(!with_user.to_string().contains("$6$hash"));
+        assert_eq!(inline.borrow()["cfg.ops"].expose(), "$6$hash");
         assert!(!config.to_string().contains("0123456789abcdef"), "{config}");
         assert_eq!(config["spec"]["joinConfiguration"]["discovery"]["bootstrapToken"]["apiServerEndpoint"], "api:6443");
         assert_eq!(docs[0]["status"]["initialization"]["controlPlaneInitialized"], true);

@@ -2,6 +2,7 @@
 //! on its own. Nothing here knows about Terraform, tonic, prost or msgpack.
 
 pub mod artifacts;
+pub mod artifacts_tool;
 pub mod capi;
 pub mod duration;
 pub mod ignition;

@@ -94,7 +94,7 @@ pub fn schema() -> Schema {
                 "YAML of the `Cluster` and its `KubeadmControlPlane`, or null when the cluster has none.",
             ),
             Attribute::of_type("secrets", Type::map(Type::map(Type::String))).computed().sensitive().describe(
-                "Secret name → key → decoded value, for every `files[].contentFrom.secret` and `users[].passwdFrom.secret` the returned KubeadmConfigs, KubeadmConfigTemplates and KubeadmControlPlane reference (only the referenced keys). A secret that cannot be read is a warning, not an error.",
+                "Secret name → key → decoded value, for every `files[].contentFrom.secret` and `users[].passwdFrom.secret` the returned KubeadmConfigs, KubeadmConfigTemplates and KubeadmControlPlane reference (only the referenced keys). Password hashes the configs hold inline (`users[].passwd`) are moved here too, under `kubeadm-capi-manifests.inline-passwords`, and the manifests refer to them with `passwdFrom`, so no hash shows in `manifests`. A secret that cannot be read is a warning, not an error.",
             ),
         ])
         .describe(

@@ -171,26 +171,42 @@ fn store_error(e: StoreError, key: &str) -> Diagnostic {
     }
 }
 
-/// Reads `s3://` manifests through the provider's S3 client.
+/// Reads the artifacts manifest a node names before the inputs are read, so
+/// reading them never blocks: once per provider process for all the nodes
+/// that share it (see `manifest_cache`), `s3://` through the provider's S3
+/// client, anything else on a blocking-I/O thread.
 async fn prefetch(config: &Value, data: Option<&ProviderData>) -> BTreeMap<String, Result<Vec<u8>, String>> {
     let mut out = BTreeMap::new();
     let a = config.get("kubernetes_artifacts");
-    let Some(url) = a.get("manifest_url").as_str().filter(|u| u.starts_with("s3://")) else { return out };
+    let Some(url) = a.get("manifest_url").as_str() else { return out };
     if a.get("source").as_str() != Some("manifest") {
         return out;
     }
-    let got = match data.and_then(|d| d.s3.as_ref()) {
-        None => {
-            Err("s3:// manifests are read with the provider's S3 store; configure store { s3 { ... } }".to_string())
-        }
-        Some(s3) => match s3.get_url(url, artifacts::MANIFEST_LIMIT).await {
-            Ok(Some(bytes)) => Ok(bytes),
-            Ok(None) => Err("NotFound".to_string()),
-            Err(e) => Err(e.to_string()),
-        },
+    let got = match data {
+        Some(d) => d.manifests.get(url, || read_manifest(url, Some(d))).await,
+        None => read_manifest(url, None).await,
     };
     out.insert(url.to_string(), got);
     out
+}
+
+async fn read_manifest(url: &str, data: Option<&ProviderData>) -> Result<Vec<u8>, String> {
+    if url.starts_with("s3://") {
+        return match data.and_then(|d| d.s3.as_ref()) {
+            None => {
+                Err("s3:// manifests are read with the provider's S3 store; configure store { s3 { ... } }".to_string())
+            }
+            Some(s3) => match s3.get_url(url, artifacts::MANIFEST_LIMIT).await {
+                Ok(Some(bytes)) => Ok(bytes),
+                Ok(None) => Err("NotFound".to_string()),
+                Err(e) => Err(e.to_string()),
+            },
+        };
+    }
+    let owned = url.to_string();
+    tokio::task::spawn_blocking(move || artifacts::fetch(&owned))
+        .await
+        .unwrap_or_else(|e| Err(format!("the read did not finish: {e}")))
 }
 
 /// Reads and renders; `None` when inputs are unknown or wrong.

@@ -15,6 +15,7 @@ pub mod bootstrap_token;
 pub mod capi_manifests;
 pub mod cluster_ca;
 pub mod ignition_config;
+pub mod manifest_cache;
 pub mod node_input;
 pub mod store_config;
 
@@ -38,6 +39,8 @@ pub struct ProviderData {
     pub store: Result<Arc<dyn ObjectStore>, String>,
     /// The same store when it is S3, for presigning and IAM policies.
     pub s3: Option<Arc<S3Store>>,
+    /// Artifacts manifests read so far, shared by every node.
+    pub manifests: manifest_cache::ManifestCache,
 }
 
 impl ProviderData {
@@ -47,7 +50,7 @@ impl ProviderData {
             StoreConfig::Local { path, base_url } => Ok(Arc::new(LocalStore::new(path, base_url.clone()))),
             StoreConfig::S3 { .. } => Err("the S3 store is built asynchronously".to_string()),
         };
-        ProviderData { store_config, store, s3: None }
+        ProviderData { store_config, store, s3: None, manifests: Default::default() }
     }
 
     /// Builds the store a configuration names: one S3 client per process.
@@ -73,9 +76,14 @@ impl ProviderData {
         match S3Store::new(settings).await {
             Ok(s) => {
                 let s = Arc::new(s);
-                ProviderData { store: Ok(s.clone() as Arc<dyn ObjectStore>), s3: Some(s), store_config }
+                ProviderData {
+                    store: Ok(s.clone() as Arc<dyn ObjectStore>),
+                    s3: Some(s),
+                    store_config,
+                    manifests: Default::default(),
+                }
             }
-            Err(e) => ProviderData { store: Err(e.to_string()), s3: None, store_config },
+            Err(e) => ProviderData { store: Err(e.to_string()), s3: None, store_config, manifests: Default::default() },
         }
     }
 }

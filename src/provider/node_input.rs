@@ -136,6 +136,10 @@ pub fn input_block() -> Block {
                 Some(n) if !(0..=10).contains(&n) => {
                     vec![Diagnostic::error("Invalid kubeadm_verbosity", format!("{n} is out of range; use 0 to 10."))]
                 }
+                // A fraction (or a number too large for an integer) would otherwise be dropped silently.
+                None if !v.is_null() => {
+                    vec![Diagnostic::error("Invalid kubeadm_verbosity", "Use a whole number from 0 to 10.")]
+                }
                 _ => vec![],
             }
         }),
@@ -321,10 +325,15 @@ pub struct Reader<'a> {
     pub diags: &'a mut Diagnostics,
     /// Fetch the artifacts manifest (plan and apply); validation skips it.
     pub fetch_manifest: bool,
-    /// Manifests already read by the caller (`s3://` ones, read through the
-    /// store's client): URL → bytes, or the reason they could not be read.
+    /// Manifests already read by the caller (once per process, `s3://` ones
+    /// through the store's client): URL → bytes, or the reason they could not
+    /// be read. A URL missing here is read on the spot.
     pub prefetched: Option<&'a BTreeMap<String, Result<Vec<u8>, String>>>,
 }
+
+/// How many problems of one list (files, manifest findings) are reported
+/// one by one before the rest are only counted.
+const MAX_REPORTED: usize = 20;
 
 fn err(diags: &mut Diagnostics, path: AttrPath, summary: &str, detail: String) {
     diags.push(Diagnostic::error(summary, detail).at(path));
@@ -722,7 +731,10 @@ impl Reader<'_> {
 
     /// Reports manifest findings: errors always, warnings at plan time only
     /// (validation would show them twice).
+    /// At most [`MAX_REPORTED`] of them, then one diagnostic counting the rest,
+    /// so a huge input cannot flood the output.
     fn findings(&mut self, findings: &[capi::Finding]) {
+        let (mut shown, mut hidden, mut hidden_errors) = (0, 0, false);
         for f in findings {
             let d = if f.is_error() {
                 Diagnostic::error("Unusable capi_manifests", format!("{f}."))
@@ -731,6 +743,21 @@ impl Reader<'_> {
             } else {
                 continue;
             };
+            if shown == MAX_REPORTED {
+                hidden += 1;
+                hidden_errors |= f.is_error();
+                continue;
+            }
+            shown += 1;
+            self.diags.push(d.at(AttrPath::attr("capi_manifests")));
+        }
+        if hidden > 0 {
+            let (summary, detail) = (
+                "More capi_manifests findings",
+                format!("{hidden} more findings like the ones above are not shown; fix those first."),
+            );
+            let d =
+                if hidden_errors { Diagnostic::error(summary, detail) } else { Diagnostic::warning(summary, detail) };
             self.diags.push(d.at(AttrPath::attr("capi_manifests")));
         }
     }
@@ -785,29 +812,32 @@ impl Reader<'_> {
     fn files(&mut self) -> Vec<FileSpec> {
         let mut out = Vec::new();
         let mut seen = BTreeSet::new();
+        let mut repeated = BTreeSet::new();
+        // Collected apart, so thousands of broken entries give a bounded report.
+        let mut found = Diagnostics::new();
         for (i, f) in self.config.get("files").as_elements().unwrap_or_default().iter().enumerate() {
             let at = AttrPath::attr("files").then_index(i);
             let Some(path) = f.get("path").as_str() else { continue };
             if !path.starts_with('/') || path.split('/').any(|s| s == "..") || path.ends_with('/') {
                 err(
-                    self.diags,
+                    &mut found,
                     at.clone().then_attr("path"),
                     "Invalid file path",
                     format!("{path:?} must be an absolute file path without '..', e.g. \"/etc/foo.conf\"."),
                 );
-            } else if !seen.insert(path.to_string()) {
+            } else if !seen.insert(path.to_string()) && repeated.insert(path.to_string()) {
                 err(
-                    self.diags,
+                    &mut found,
                     at.clone().then_attr("path"),
                     "Duplicate file path",
-                    format!("{path:?} is listed twice in files."),
+                    format!("{path:?} is listed more than once in files."),
                 );
             }
             let mode = f.get("mode").as_str().and_then(parse_mode).unwrap_or(0o644);
             if let Some(owner) = f.get("owner").as_str() {
                 if owner.split(':').count() > 2 || owner.is_empty() {
                     err(
-                        self.diags,
+                        &mut found,
                         at.clone().then_attr("owner"),
                         "Invalid owner",
                         format!("{owner:?} is not user or user:group."),
@@ -821,6 +851,16 @@ impl Reader<'_> {
                 owner: f.get("owner").as_str().map(str::to_string),
                 replace_generated: false,
             });
+        }
+        let hidden = found.0.len().saturating_sub(MAX_REPORTED);
+        self.diags.0.extend(found.0.into_iter().take(MAX_REPORTED));
+        if hidden > 0 {
+            err(
+                self.diags,
+                AttrPath::attr("files"),
+                "More problems in files",
+                format!("{hidden} more problems like the ones above are not shown; fix those first."),
+            );
         }
         out
     }

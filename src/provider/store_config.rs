@@ -128,7 +128,9 @@ pub(super) fn validate(config: &Value, diags: &mut Diagnostics) {
     if s3.is_null() && local.is_null() {
         diags.push(
             Diagnostic::error("Empty store block", "Set exactly one of `s3 { ... }` or `local { ... }`, or remove the `store` block to use the local store.")
-                .at(path.clone()),
+                // A path ending at a block makes Terraform show the enclosing
+                // provider block; one step into it shows the `store {` line.
+                .at(path.clone().then_attr("s3")),
         );
     }
     if !s3.is_null() && !local.is_null() {
@@ -137,7 +139,7 @@ pub(super) fn validate(config: &Value, diags: &mut Diagnostics) {
                 "Conflicting store blocks",
                 "Set exactly one of `s3 { ... }` or `local { ... }`, not both.",
             )
-            .at(path.clone()),
+            .at(path.clone().then_attr("local")),
         );
     }
     if !s3.is_null() {

@@ -37,6 +37,30 @@ pub fn decode(bytes: &[u8], ty: &Type, unknown_keys: UnknownKeys) -> Result<Valu
 
 /// Decodes a parsed JSON value as a value of type `ty`.
 pub fn from_json(j: &Json, ty: &Type, unknown_keys: UnknownKeys, path: &mut Vec<String>) -> Result<Value, JsonError> {
+    let mut fills_left = nodes(j).saturating_mul(16).saturating_add(4096);
+    from_json_capped(j, ty, unknown_keys, path, &mut fills_left)
+}
+
+/// How many JSON values `j` holds (itself included).
+fn nodes(j: &Json) -> usize {
+    match j {
+        Json::Array(items) => 1 + items.iter().map(nodes).sum::<usize>(),
+        Json::Object(m) => 1 + m.values().map(nodes).sum::<usize>(),
+        _ => 1,
+    }
+}
+
+/// [`from_json`] with a cap on the missing object attributes filled with
+/// null: an empty object can stand for an object of any width, and a
+/// dynamic value declares its own type, so without the cap a small document
+/// could decode into a value quadratically larger.
+fn from_json_capped(
+    j: &Json,
+    ty: &Type,
+    unknown_keys: UnknownKeys,
+    path: &mut Vec<String>,
+    fills_left: &mut usize,
+) -> Result<Value, JsonError> {
     let err = |path: &[String], message: String| JsonError {
         path: if path.is_empty() { "the top level".into() } else { path.concat() },
         message,
@@ -78,7 +102,7 @@ pub fn from_json(j: &Json, ty: &Type, unknown_keys: UnknownKeys, path: &mut Vec<
                 let mut out = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
                     path.push(format!("[{i}]"));
-                    out.push(from_json(item, et, unknown_keys, path)?);
+                    out.push(from_json_capped(item, et, unknown_keys, path, fills_left)?);
                     path.pop();
                 }
                 Ok(if matches!(ty, Type::List(_)) { Value::List(out) } else { Value::Set(out) })
@@ -90,7 +114,7 @@ pub fn from_json(j: &Json, ty: &Type, unknown_keys: UnknownKeys, path: &mut Vec<
                 let mut out = Vec::with_capacity(items.len());
                 for (i, (item, et)) in items.iter().zip(ets).enumerate() {
                     path.push(format!("[{i}]"));
-                    out.push(from_json(item, et, unknown_keys, path)?);
+                    out.push(from_json_capped(item, et, unknown_keys, path, fills_left)?);
                     path.pop();
                 }
                 Ok(Value::Tuple(out))
@@ -102,7 +126,7 @@ pub fn from_json(j: &Json, ty: &Type, unknown_keys: UnknownKeys, path: &mut Vec<
                 let mut out = BTreeMap::new();
                 for (k, item) in m {
                     path.push(format!("[{k:?}]"));
-                    out.insert(k.clone(), from_json(item, et, unknown_keys, path)?);
+                    out.insert(k.clone(), from_json_capped(item, et, unknown_keys, path, fills_left)?);
                     path.pop();
                 }
                 Ok(Value::Map(out))
@@ -116,13 +140,19 @@ pub fn from_json(j: &Json, ty: &Type, unknown_keys: UnknownKeys, path: &mut Vec<
                     match attrs.get(k) {
                         Some(at) => {
                             path.push(format!(".{k}"));
-                            out.insert(k.clone(), from_json(item, at, unknown_keys, path)?);
+                            out.insert(k.clone(), from_json_capped(item, at, unknown_keys, path, fills_left)?);
                             path.pop();
                         }
                         None if unknown_keys == UnknownKeys::Drop => {}
                         None => return Err(err(path, format!("unsupported attribute {k:?}"))),
                     }
                 }
+                // Charged by what the nulls and their keys weigh.
+                let missing: usize = attrs.keys().filter(|k| !out.contains_key(*k)).map(|k| k.len() + 1).sum();
+                if missing > *fills_left {
+                    return Err(err(path, "more object attributes are missing than the document's size allows".into()));
+                }
+                *fills_left -= missing;
                 for k in attrs.keys() {
                     out.entry(k.clone()).or_insert(Value::Null);
                 }
@@ -133,7 +163,7 @@ pub fn from_json(j: &Json, ty: &Type, unknown_keys: UnknownKeys, path: &mut Vec<
         Type::Dynamic => match j {
             Json::Object(m) if m.contains_key("type") && m.contains_key("value") && m.len() == 2 => {
                 let inner_ty = Type::from_json(&m["type"]).map_err(|e| err(path, e.to_string()))?;
-                let v = from_json(&m["value"], &inner_ty, unknown_keys, path)?;
+                let v = from_json_capped(&m["value"], &inner_ty, unknown_keys, path, fills_left)?;
                 Ok(Value::Dynamic(inner_ty, Box::new(v)))
             }
             _ => Err(err(path, "dynamic value must be {\"value\": ..., \"type\": ...}".into())),

@@ -31,7 +31,7 @@ pub enum MsgpackError {
 
 /// Decodes msgpack bytes as a value of type `ty`.
 pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, MsgpackError> {
-    let mut r = Reader { buf: bytes, pos: 0 };
+    let mut r = Reader { buf: bytes, pos: 0, fills_left: fill_allowance(bytes.len()) };
     let v = r.value(ty, &mut Vec::new())?;
     if r.pos != bytes.len() {
         return Err(MsgpackError::Trailing { extra: bytes.len() - r.pos });
@@ -76,6 +76,18 @@ fn kind(marker: u8) -> &'static str {
 struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,
+    /// How much more may still be filled in for missing object attributes
+    /// (one per null plus its key's length; see [`fill_allowance`]).
+    fills_left: usize,
+}
+
+/// Missing object attributes decode as null, so a one-byte empty map can
+/// stand for an object of any width, and a dynamic value declares its own
+/// object type: without a cap, a small input could decode into a value
+/// quadratically larger. Terraform sends every attribute, so it never comes
+/// close to this allowance.
+fn fill_allowance(input_len: usize) -> usize {
+    input_len.saturating_mul(4).saturating_add(4096)
 }
 
 impl<'a> Reader<'a> {
@@ -279,6 +291,15 @@ impl<'a> Reader<'a> {
                 }
                 if let Type::Object(attrs, _) = ty {
                     // Missing keys mean null; Terraform always sends them all.
+                    // Charged by what the nulls and their keys weigh.
+                    let missing: usize = attrs.keys().filter(|k| !out.contains_key(*k)).map(|k| k.len() + 1).sum();
+                    if missing > self.fills_left {
+                        return Err(MsgpackError::Invalid {
+                            path: path_str(path),
+                            message: "more object attributes are missing than the input's size allows".into(),
+                        });
+                    }
+                    self.fills_left -= missing;
                     for k in attrs.keys() {
                         out.entry(k.clone()).or_insert(Value::Null);
                     }

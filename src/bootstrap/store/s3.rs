@@ -556,6 +556,10 @@ fn partition(region: &str) -> (&'static str, &'static str) {
 const UNAVAILABLE_HINT: &str = "S3 did not answer after 5 attempts with backoff: the service or the endpoint is \
     unavailable or unreachable; check the endpoint and the network, then re-run apply.";
 
+const TIMEOUT_HINT: &str = "S3 did not answer in time (5 s to connect, 30 s per attempt, 60 s per operation \
+    including retries): the service or the endpoint is slow, unavailable or unreachable; check the endpoint and \
+    the network, then re-run apply.";
+
 /// What to do about an error code.
 fn hint(
     op: &str,
@@ -605,8 +609,10 @@ fn hint(
              (for example `aws sso login`), then re-run apply."
             .into(),
         "NoRegion" => "set the region in the S3 store settings or AWS_REGION.".into(),
-        "Timeout" | "ConnectionFailed" | "SlowDown" | "ServiceUnavailable" | "InternalError" | "RequestTimeout"
-        | "ReadFailed" => UNAVAILABLE_HINT.into(),
+        "Timeout" => TIMEOUT_HINT.into(),
+        "ConnectionFailed" | "SlowDown" | "ServiceUnavailable" | "InternalError" | "RequestTimeout" | "ReadFailed" => {
+            UNAVAILABLE_HINT.into()
+        }
         _ if status.is_some_and(|s| s >= 500) => UNAVAILABLE_HINT.into(),
         "InvalidArgument" | "InvalidRequest" | "InvalidEncryptionAlgorithmError" => {
             "check the S3 store settings (encryption, KMS key id, endpoint).".into()
@@ -647,6 +653,8 @@ mod tests {
         );
         assert!(h("KMS.NotFoundException", "", Some(400), None).contains("key policy"));
         assert!(h("SlowDown", "", Some(503), None).contains("re-run apply"));
+        assert!(h("Timeout", "", None, None).contains("did not answer in time"));
+        assert!(!h("Timeout", "", None, None).contains("5 attempts"));
         assert!(h("WeirdError", "", Some(502), None).contains("re-run apply"));
         assert!(h("ExpiredToken", "", Some(400), None).contains("credentials"));
     }
