@@ -319,3 +319,70 @@ fn bad_inputs_fail_at_plan_time_with_the_attribute() {
         ],
     );
 }
+
+/// `cluster_ca` and `bootstrap_token` are write-only: Terraform 1.11 and
+/// later keep them out of the node's plan and state (so the CA keys live only
+/// in the one `kubeadm_cluster_ca`), older versions store them as before.
+/// Either way the plans stay empty and a new CA re-renders the node.
+#[test]
+fn ca_and_token_inputs_are_write_only() {
+    let body = |algorithm: &str| {
+        config(&format!(
+            "resource \"kubeadm_cluster_ca\" \"ca\" {{\n  cluster_name  = \"prod\"\n  key_algorithm = \"{algorithm}\"\n}}\n\nresource \"kubeadm_bootstrap_token\" \"join\" {{}}\n{}",
+            node("w0", "worker", "")
+        ))
+    };
+    let w0 = "kubeadm_ignition_config.w0";
+    for tf in terraforms() {
+        let ctx = format!("Terraform {}", tf.version);
+        let wd = WorkDir::new(&tf);
+        wd.write_config(&body("ECDSA-P256"));
+        wd.init();
+        wd.ok(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+
+        let raw: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(wd.path().join("terraform.tfstate")).unwrap()).unwrap();
+        let node = raw["resources"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|r| r["type"] == "kubeadm_ignition_config")
+            .map(|r| r["instances"][0]["attributes"].clone())
+            .expect("the node in the state file");
+        let stored = tf.minor() < (1, 11);
+        for a in ["cluster_ca", "bootstrap_token"] {
+            assert_eq!(!node[a].is_null(), stored, "{ctx}: {a} stored = {}, want {stored}", !node[a].is_null());
+        }
+        let s = wd.state();
+        if !stored {
+            // Only the shipped kubeadm YAML (sensitive) carries the token.
+            let mut rest = node.clone();
+            rest.as_object_mut().unwrap().remove("kubeadm_config");
+            let text = rest.to_string();
+            assert!(!text.contains("PRIVATE KEY"), "{ctx}: key material in the node's state");
+            assert!(
+                !text.contains(&s.str("kubeadm_bootstrap_token.join", "token_secret")),
+                "{ctx}: token in the node's state"
+            );
+        }
+        for extra in [&[][..], &["-refresh=false"][..]] {
+            let (empty, out) = wd.plan_is_empty(extra);
+            assert!(empty, "{ctx}: plan {extra:?} not empty:\n{out}");
+        }
+
+        // A new CA (another algorithm replaces it) re-renders the node.
+        let before = s.str(w0, "id");
+        wd.write_config(&body("ECDSA-P384"));
+        wd.ok(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+        let s = wd.state();
+        assert_ne!(s.str(w0, "id"), before, "{ctx}: a new CA did not re-render the node");
+        assert!(
+            s.str(w0, "kubeadm_config").contains(&s.str("kubeadm_cluster_ca.ca", "ca_cert_hash")),
+            "{ctx}: the node does not carry the new CA hash"
+        );
+        let (empty, out) = wd.plan_is_empty(&[]);
+        assert!(empty, "{ctx}: plan after the CA change not empty:\n{out}");
+        wd.ok(&["destroy", "-auto-approve", "-input=false", "-no-color"]);
+        eprintln!("[write-only] {ctx}: inputs stored = {stored}");
+    }
+}

@@ -277,6 +277,23 @@ async fn schema_capabilities_and_identity() {
     assert!(ids.identity_schemas.is_empty() && ids.diagnostics.is_empty());
     let md = svc.get_metadata(Request::new(pb::get_metadata::Request {})).await.unwrap().into_inner();
     assert_eq!(md.resources.len(), s.resource_schemas.len());
+
+    // The node's CA and token inputs are write-only in the resource (never
+    // computed, as Terraform requires); data sources have no write-only
+    // attributes.
+    let write_only = |schemas: &std::collections::HashMap<String, pb::Schema>, n: &str| -> Vec<String> {
+        let block = schemas["kubeadm_ignition_config"].block.as_ref().unwrap();
+        assert!(block.attributes.iter().filter(|a| a.write_only).all(|a| !a.computed), "{n}: computed write-only");
+        block.attributes.iter().filter(|a| a.write_only).map(|a| a.name.clone()).collect()
+    };
+    assert_eq!(write_only(&s.resource_schemas, "resource"), ["cluster_ca", "bootstrap_token"]);
+    assert!(write_only(&s.data_source_schemas, "data source").is_empty());
+    for schemas in [&s.resource_schemas, &s.data_source_schemas] {
+        for (name, schema) in schemas.iter().filter(|(n, _)| *n != "kubeadm_ignition_config") {
+            let block = schema.block.as_ref().unwrap();
+            assert!(block.attributes.iter().all(|a| !a.write_only), "{name} has a write-only attribute");
+        }
+    }
 }
 
 #[tokio::test]

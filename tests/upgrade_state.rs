@@ -25,7 +25,8 @@
 //!    only and replacing nothing;
 //! 2. `apply -refresh-only` stores the upgraded state, and `show -json` must
 //!    show every attribute added since as null, and every old attribute with
-//!    its old value;
+//!    its old value, except the write-only inputs of `kubeadm_ignition_config`
+//!    (`cluster_ca`, `bootstrap_token`), which Terraform 1.11 and later drop;
 //! 3. the plan after that is empty too, and `destroy` works.
 
 mod support;
@@ -35,6 +36,9 @@ use std::path::Path;
 
 use serde_json::{json, Value as Json};
 use support::{config, repo_root, terraforms, Terraform, WorkDir};
+
+/// Inputs of `kubeadm_ignition_config` that became write-only.
+const WRITE_ONLY_INPUTS: [&str; 2] = ["cluster_ca", "bootstrap_token"];
 
 /// What each resource type gained since the fixtures' schema: top-level
 /// attributes, and attributes inside nested blocks (`block.attr`; list
@@ -375,6 +379,12 @@ fn upgrade_on(tf: &Terraform, f: &Fixture) -> Vec<String> {
         }
         for (k, v) in old_attrs.as_object().into_iter().flatten() {
             if plan.code == 2 && RENDERED.contains(&k.as_str()) {
+                continue;
+            }
+            // Terraform 1.11 and later drop write-only inputs from the state
+            // on the first refresh; older versions keep them.
+            if ty == "kubeadm_ignition_config" && WRITE_ONLY_INPUTS.contains(&k.as_str()) && tf.minor() >= (1, 11) {
+                assert_eq!(new_attrs[k], Json::Null, "{ctx}: {addr}.{k} is write-only but still stored");
                 continue;
             }
             let mut now = new_attrs[k].clone();

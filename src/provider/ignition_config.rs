@@ -102,8 +102,19 @@ pub fn object_key(spec: &NodeSpec, name: Option<&str>, sha512: &str) -> String {
     )
 }
 
+/// Inputs the resource does not store: the rendered object already carries
+/// what they contribute, and the key material in `cluster_ca` stays in the
+/// one `kubeadm_cluster_ca` state instead of being copied into every node's.
+pub const WRITE_ONLY_INPUTS: [&str; 2] = ["cluster_ca", "bootstrap_token"];
+
 pub fn resource_schema() -> Schema {
     let mut block = input_block();
+    for a in block.attributes.iter_mut().filter(|a| WRITE_ONLY_INPUTS.contains(&a.name.as_str())) {
+        a.write_only = true;
+        a.description.push_str(
+            " Write-only on Terraform 1.11 and later: used at plan and apply, never stored in this resource's plan or state (its changes show as changes of `id` and `rendered_sha512`).",
+        );
+    }
     block.attributes.extend([
         Attribute::string("id").computed().describe("The object key in the store (contains the content hash)."),
         Attribute::string("rendered_sha512").computed().describe("Hex SHA-512 of the rendered config."),

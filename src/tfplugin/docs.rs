@@ -203,6 +203,9 @@ fn attr_line(a: &Attribute, anchor_prefix: &str, nested: &mut Vec<(String, Block
     if a.sensitive {
         label.push_str(", Sensitive");
     }
+    if a.write_only {
+        label.push_str(", Write-only");
+    }
     if a.deprecated.is_some() {
         label.push_str(", Deprecated");
     }

@@ -100,6 +100,25 @@ fn apply_attr(a: &Attribute, slot: &mut Value, cfg: &Value, prior: Option<&Value
 /// On an update that changes something, marks computed attributes the
 /// configuration leaves null (and that have no default and are not
 /// `keep_prior`) unknown: the provider may recompute them.
+/// Sets the write-only attributes of a state or plan to null, as Terraform
+/// (1.11 and later) requires of every value a provider returns. Returns
+/// whether anything was set.
+pub fn clear_write_only(block: &Block, v: &mut Value) -> bool {
+    let mut cleared = false;
+    if v.is_null() || v.is_unknown() {
+        return false;
+    }
+    for a in block.attributes.iter().filter(|a| a.write_only) {
+        if let Some(slot) = v.get_mut(&a.name) {
+            if !slot.is_null() {
+                *slot = Value::Null;
+                cleared = true;
+            }
+        }
+    }
+    cleared
+}
+
 pub fn mark_changed_computed_unknown(block: &Block, planned: &mut Value, config: &Value) {
     for a in &block.attributes {
         if a.mode.is_computed() && a.default.is_none() && !a.keep_prior && config.get(&a.name).is_null() {
@@ -267,5 +286,20 @@ mod tests {
         validate(&block(), &config, &AttrPath::root(), &mut d);
         assert_eq!(d.0.len(), 1);
         assert_eq!(d.0[0].path.as_ref().unwrap().to_string(), "rule[1].port");
+    }
+
+    #[test]
+    fn write_only_attributes_are_cleared_and_nothing_else() {
+        let mut b = block();
+        b.attributes.push(Attribute::string("secret").optional().write_only());
+        let mut v = Value::null_object(&b.ty());
+        v.set("name", "a".into());
+        v.set("secret", "s3cr3t".into());
+        assert!(clear_write_only(&b, &mut v));
+        assert!(v.get("secret").is_null());
+        assert_eq!(v.get("name").as_str(), Some("a"));
+        assert!(!clear_write_only(&b, &mut v), "nothing left to clear");
+        let mut null = Value::Null;
+        assert!(!clear_write_only(&b, &mut null));
     }
 }

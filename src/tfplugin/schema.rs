@@ -71,6 +71,9 @@ pub struct Attribute {
     /// Keep the prior value in plans instead of marking it unknown on update
     /// (for computed values that only change on replacement).
     pub keep_prior: bool,
+    /// Never stored: Terraform 1.11 and later keep it out of plans and state;
+    /// older versions, which do not know the flag, store it like any other.
+    pub write_only: bool,
     pub validators: Vec<Validator>,
 }
 
@@ -92,6 +95,7 @@ impl Attribute {
             requires_replace: false,
             default: None,
             keep_prior: false,
+            write_only: false,
             validators: Vec::new(),
         }
     }
@@ -160,6 +164,12 @@ impl Attribute {
     }
     pub fn keep_prior(mut self) -> Self {
         self.keep_prior = true;
+        self
+    }
+    /// See [`Attribute::write_only`]; only for top-level, non-computed
+    /// attributes of managed resources.
+    pub fn write_only(mut self) -> Self {
+        self.write_only = true;
         self
     }
     pub fn validate(mut self, f: impl Fn(&Value) -> Vec<Diagnostic> + Send + Sync + 'static) -> Self {

@@ -113,7 +113,7 @@ fn attribute_to_pb(a: &Attribute) -> pb::schema::Attribute {
         sensitive: a.sensitive,
         description_kind: pb::StringKind::Markdown as i32,
         deprecated: a.deprecated.is_some(),
-        write_only: false,
+        write_only: a.write_only,
         deprecation_message: a.deprecated.clone().unwrap_or_default(),
     }
 }

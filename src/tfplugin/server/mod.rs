@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, OnceLock, RwLock};
 
 use futures_util::FutureExt;
@@ -66,6 +67,11 @@ pub(crate) struct Inner<P: Provider> {
     /// Set by ConfigureProvider. A reattached process may be configured again.
     pub data: RwLock<Option<Arc<P::Data>>>,
     pub schema_response: OnceLock<pb::get_provider_schema::Response>,
+    /// Whether the Terraform that configured this process knows write-only
+    /// attributes (1.11 and later). UpgradeResourceState carries no client
+    /// capabilities, and Terraform refuses an upgraded state that holds a
+    /// write-only value, so the upgrade needs this.
+    pub write_only_client: AtomicBool,
 }
 
 impl<P: Provider> Inner<P> {
@@ -148,6 +154,7 @@ impl<P: Provider> ProviderService<P> {
                 data_sources,
                 data: RwLock::new(None),
                 schema_response: OnceLock::new(),
+                write_only_client: AtomicBool::new(false),
             }),
             shutdown: Arc::new(Notify::new()),
         }

@@ -50,6 +50,14 @@ impl<P: Provider> Inner<P> {
             return Some((null, Vec::new()));
         }
         let block = &entry.schema.block;
+        // Terraform 1.11 and later keep write-only values out of plans (its
+        // proposed state already has them null); older versions do not know
+        // them and expect the configured value planned.
+        let write_only = req.client_capabilities.as_ref().is_some_and(|c| c.write_only_attributes_allowed);
+        let mut proposed = proposed;
+        if write_only {
+            planning::clear_write_only(block, &mut proposed);
+        }
         let prior_opt = (!prior.is_null()).then_some(&prior);
         let mut planned = proposed;
         planning::apply_computed(block, &mut planned, &config, prior_opt);
@@ -64,6 +72,9 @@ impl<P: Provider> Inner<P> {
         entry.imp.plan(&data, &mut plan, diags).await;
         let mut requires_replace = plan.requires_replace;
         let mut planned = plan.planned;
+        if write_only {
+            planning::clear_write_only(block, &mut planned);
+        }
         if let Some(p) = prior_opt {
             requires_replace.extend(planning::replace_paths(block, &planned, p));
             // An unchanged resource plans exactly its prior state (NoOp).

@@ -61,7 +61,7 @@ impl<P: Provider> Inner<P> {
         if req.version < entry.schema.version {
             doc = entry.imp.upgrade(req.version, doc, diags)?;
         }
-        let value = json::from_json(&doc, &entry.ty, UnknownKeys::Drop, &mut Vec::new())
+        let mut value = json::from_json(&doc, &entry.ty, UnknownKeys::Drop, &mut Vec::new())
             .map_err(|e| {
                 diags.push(Diagnostic::error(
                     "Unreadable state",
@@ -69,6 +69,11 @@ impl<P: Provider> Inner<P> {
                 ))
             })
             .ok()?;
+        // A state written through an older Terraform may hold values of
+        // attributes that are write-only now; newer Terraform refuses them.
+        if self.write_only_client.load(std::sync::atomic::Ordering::Relaxed) {
+            crate::tfplugin::planning::clear_write_only(&entry.schema.block, &mut value);
+        }
         convert::encode_dv(&value, &entry.ty, "upgraded state").map_err(|d| diags.push(d)).ok()
     }
 }
