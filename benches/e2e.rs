@@ -12,9 +12,10 @@
 //! and CPU time, and Terraform's own process for its CPU time, which shows
 //! who spends the wall-clock time.
 //!
-//! An extra control scenario, `sized` (not run by default), applies N
-//! `terraform_data` whose input is as large as a rendered config: what
-//! Terraform alone spends on state of that size.
+//! A control scenario, `sized`, applies N `terraform_data` whose state weighs
+//! per instance what a kubeadm node's does (measured in the same run): what
+//! Terraform alone spends on state of that size, which separates Terraform's
+//! share of the kubeadm times from the provider's.
 //!
 //! At the end it prints the table, checks the targets and, with `--report
 //! FILE`, writes the Markdown report with the machine, the versions, the
@@ -22,8 +23,8 @@
 //! `--results DIR`, where scripts/bench.sh saved their output).
 //!
 //! Run through `scripts/bench.sh`; alone: `cargo bench --bench e2e -- [--quick]
-//! [--sizes 100,1000] [--runs 3] [--parallelism 10] [--scenarios
-//! floor,local,s3,aws[,sized]] [--results DIR] [--report FILE]`.
+//! [--sizes 100,1000] [--runs 3,2] [--parallelism 10] [--scenarios
+//! floor,local,s3,aws,sized] [--results DIR] [--report FILE]`.
 //!
 //! Environment: `KUBEADM_BENCH_TERRAFORM` (default: Terraform 1.15.5 from the
 //! tools directory, see scripts/install-terraform.sh), `KUBEADM_BENCH_MIRROR`
@@ -61,7 +62,8 @@ const KEEP_MARKER: &str = "<!-- Everything below this line is kept when scripts/
 struct Options {
     quick: bool,
     sizes: Vec<usize>,
-    runs: usize,
+    /// Runs per size, in the order of `sizes`.
+    runs: Vec<usize>,
     parallelism: usize,
     scenarios: Vec<Scenario>,
     results: Option<PathBuf>,
@@ -73,7 +75,7 @@ impl Options {
         let mut o = Options {
             quick: false,
             sizes: vec![100, 1000],
-            runs: 3,
+            runs: vec![3, 2],
             parallelism: 10,
             scenarios: Scenario::DEFAULT.to_vec(),
             results: None,
@@ -88,7 +90,11 @@ impl Options {
                 "--sizes" => {
                     sizes = Some(value().split(',').map(|s| s.trim().parse().expect("--sizes: numbers")).collect())
                 }
-                "--runs" => runs = Some(value().parse().expect("--runs: a number")),
+                "--runs" => {
+                    runs = Some(
+                        value().split(',').map(|s| s.trim().parse().expect("--runs: numbers")).collect::<Vec<usize>>(),
+                    )
+                }
                 "--parallelism" => o.parallelism = value().parse().expect("--parallelism: a number"),
                 "--scenarios" => {
                     o.scenarios = value()
@@ -110,7 +116,7 @@ impl Options {
         }
         if o.quick {
             o.sizes = vec![100];
-            o.runs = 1;
+            o.runs = vec![1];
         }
         if let Some(s) = sizes {
             o.sizes = s;
@@ -118,7 +124,11 @@ impl Options {
         if let Some(r) = runs {
             o.runs = r;
         }
-        assert!(o.runs > 0 && !o.sizes.is_empty());
+        // One count for every size, or one per size; the last one repeats.
+        let last = *o.runs.last().expect("--runs: at least one number");
+        o.runs.resize(o.sizes.len().max(o.runs.len()), last);
+        o.runs.truncate(o.sizes.len());
+        assert!(o.runs.iter().all(|&r| r > 0) && !o.sizes.is_empty());
         o
     }
 }
@@ -132,15 +142,16 @@ enum Scenario {
     Local,
     S3,
     Aws,
-    /// `terraform_data` whose values weigh what a rendered config does: a
-    /// control that shows what Terraform itself spends on state of that size.
+    /// `terraform_data` whose state weighs per instance what a kubeadm
+    /// node's does: what Terraform itself spends on state of that size.
     Sized,
 }
 
 impl Scenario {
     const ALL: [Scenario; 5] = [Scenario::Floor, Scenario::Local, Scenario::S3, Scenario::Aws, Scenario::Sized];
     /// What runs unless `--scenarios` says otherwise.
-    const DEFAULT: [Scenario; 4] = [Scenario::Floor, Scenario::Local, Scenario::S3, Scenario::Aws];
+    /// `sized` comes after the kubeadm scenarios, whose state it copies.
+    const DEFAULT: [Scenario; 5] = [Scenario::Floor, Scenario::Local, Scenario::S3, Scenario::Aws, Scenario::Sized];
 
     fn key(self) -> &'static str {
         match self {
@@ -158,7 +169,7 @@ impl Scenario {
             Scenario::Local => "kubeadm, local store",
             Scenario::S3 => "kubeadm, S3 store",
             Scenario::Aws => "aws_s3_object (hashicorp/aws)",
-            Scenario::Sized => "terraform_data, config-sized input",
+            Scenario::Sized => "terraform_data, node-sized state",
         }
     }
 
@@ -213,7 +224,12 @@ fn config(scenario: Scenario, n: usize, endpoint: &str, object_size: usize) -> S
             "locals {{\n  pad = \"{}\"\n}}\n\nresource \"terraform_data\" \"node\" {{\n  count = {n}\n  input = \"${{local.pad}}${{format(\"%06d\", count.index)}}\"\n}}\n",
             "x".repeat(object_size.saturating_sub(6).max(1))
         ),
-        Scenario::Local => format!("{KUBEADM_HEADER}\nprovider \"kubeadm\" {{}}\n{}", kubeadm_nodes(n)),
+        // As in examples/quickstart: the store is served over http, so
+        // user_data is the small pointer config, as it is with S3.
+        Scenario::Local => format!(
+            "{KUBEADM_HEADER}\nprovider \"kubeadm\" {{\n  store {{\n    local {{\n      base_url = \"http://127.0.0.1:8080\"\n    }}\n  }}\n}}\n{}",
+            kubeadm_nodes(n)
+        ),
         Scenario::S3 => format!(
             r#"{KUBEADM_HEADER}
 provider "kubeadm" {{
@@ -283,8 +299,13 @@ enum Kind {
     Unsettled,
 }
 
-fn kind_of(pid: u32) -> Kind {
+/// What a process is, counting only the providers Terraform (`root`) started:
+/// on a shared machine other provider processes may come and go.
+fn kind_of(pid: u32, root: Option<u32>) -> Kind {
     let Ok(exe) = fs::read_link(format!("/proc/{pid}/exe")) else { return Kind::Unsettled };
+    if root.is_some() && parent_of(pid) != root {
+        return Kind::Other;
+    }
     let name = exe.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     if name.starts_with("terraform-provider-kubeadm") {
         Kind::Kubeadm
@@ -333,7 +354,7 @@ impl Sampler {
         for pid in pids() {
             let kind = match self.kinds.get(&pid) {
                 Some(Kind::Unsettled) | None => {
-                    let k = kind_of(pid);
+                    let k = kind_of(pid, self.root);
                     self.kinds.insert(pid, k);
                     k
                 }
@@ -378,6 +399,11 @@ fn cpu_ticks(pid: u32) -> Option<u64> {
     let rest = &stat[stat.rfind(')')? + 2..];
     let f: Vec<&str> = rest.split(' ').collect();
     Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+}
+
+fn parent_of(pid: u32) -> Option<u32> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat[stat.rfind(')')? + 2..].split(' ').nth(1)?.parse().ok()
 }
 
 fn pids() -> Vec<u32> {
@@ -493,7 +519,7 @@ fn find_terraform() -> PathBuf {
     if pinned.is_file() {
         return pinned;
     }
-    eprintln!("warning: {} is missing (scripts/install-terraform.sh); using terraform on PATH", pinned.display());
+    eprintln!("warning: {} is missing (scripts/install-terraform.sh); using terraform on PATH", shown_path(&pinned));
     support::on_path("terraform").expect("no terraform: run scripts/install-terraform.sh")
 }
 
@@ -607,7 +633,7 @@ fn main() {
     let aws_ver = aws_version(&aws_mirror);
     let mut scenarios = opts.scenarios.clone();
     if aws_ver.is_none() && scenarios.contains(&Scenario::Aws) {
-        eprintln!("warning: no hashicorp/aws in {}: skipping the aws_s3_object scenario", aws_mirror.display());
+        eprintln!("warning: no hashicorp/aws in {}: skipping the aws_s3_object scenario", shown_path(&aws_mirror));
         scenarios.retain(|s| *s != Scenario::Aws);
     }
     let mirror = kubeadm_mirror(&work);
@@ -657,9 +683,9 @@ fn main() {
     let started = time::OffsetDateTime::now_utc();
     let load_before = loadavg();
     eprintln!(
-        "e2e: Terraform {} ({}), sizes {:?}, {} run(s), {par}, scenarios {:?}",
+        "e2e: Terraform {} ({}), sizes {:?}, runs {:?}, {par}, scenarios {:?}",
         tf.version,
-        tf.path.display(),
+        shown_path(&tf.path),
         opts.sizes,
         opts.runs,
         scenarios.iter().map(|s| s.key()).collect::<Vec<_>>()
@@ -667,6 +693,8 @@ fn main() {
 
     // One directory per scenario, initialised once.
     let mut object_size: Option<usize> = None;
+    // State bytes per kubeadm node, by N, for the `sized` control.
+    let mut node_state: BTreeMap<usize, usize> = BTreeMap::new();
     let mut dirs = BTreeMap::new();
     for &sc in &scenarios {
         let dir = fresh_dir(&work.join(sc.key()));
@@ -677,10 +705,15 @@ fn main() {
 
     let mut results: Results = BTreeMap::new();
     for &n in &opts.sizes {
-        for rep in 0..opts.runs {
+        let runs = opts.runs[opts.sizes.iter().position(|&s| s == n).unwrap_or(0)];
+        for rep in 0..runs {
             for &sc in &scenarios {
                 let dir = &dirs[&sc];
-                let size = object_size.unwrap_or(10 * 1024);
+                let size = match sc {
+                    // terraform_data stores its input twice (input and output).
+                    Scenario::Sized => node_state.get(&n).map_or(2048, |b| b.saturating_sub(300) / 2),
+                    _ => object_size.unwrap_or(10 * 1024),
+                };
                 fs::write(dir.join("main.tf"), config(sc, n, &endpoint, size)).expect("main.tf");
                 for f in ["terraform.tfstate", "terraform.tfstate.backup"] {
                     let _ = fs::remove_file(dir.join(f));
@@ -711,6 +744,11 @@ fn main() {
                 s.plan_provider_cpu.push(plan.provider_cpu);
                 s.plan_terraform_cpu.push(plan.terraform_cpu);
                 s.state_bytes = fs::metadata(dir.join("terraform.tfstate")).map(|m| m.len()).unwrap_or(0);
+                if sc.is_kubeadm() {
+                    // Bytes per node, the CA and token included: the largest of the stores.
+                    let per_node = s.state_bytes as usize / n;
+                    node_state.entry(n).and_modify(|b| *b = (*b).max(per_node)).or_insert(per_node);
+                }
                 eprintln!(
                     "  N={n:<5} run {} {:<34} apply {:>7.2} s (CPU: Terraform {:.1} s, provider {:.1} s)  plan {:>6.2} s (CPU: {:.1} s, {:.1} s){}{}",
                     rep + 1,
@@ -740,14 +778,14 @@ fn main() {
             started,
             load_before,
             load_after,
-            terraform: format!("{} ({})", tf.version, tf.path.display()),
-            aws: aws_ver.map(|v| format!("hashicorp/aws {v} (filesystem mirror {})", aws_mirror.display())),
+            terraform: format!("{} ({})", tf.version, shown_path(&tf.path)),
+            aws: aws_ver.map(|v| format!("hashicorp/aws {v} (filesystem mirror {})", shown_path(&aws_mirror))),
             object_size,
         };
         let text =
             report_markdown(&opts, &env, &table, &targets, &other, &fs::read_to_string(report).unwrap_or_default());
         fs::write(report, text).expect("write the report");
-        eprintln!("wrote {}", report.display());
+        eprintln!("wrote {}", shown_path(report));
     }
 }
 
@@ -758,18 +796,27 @@ fn e2e_table(results: &Results, opts: &Options, scenarios: &[Scenario]) -> Strin
     let mut t = String::new();
     let _ = writeln!(
         t,
-        "| N | scenario | apply (s) | × floor | plan, refresh (s) | × floor | CPU s in apply: Terraform / provider | CPU s in plan: Terraform / provider | state file | provider peak RSS | runs (apply range / plan range) |"
+        "| N | scenario | apply (s) | × floor (× node-sized) | plan, refresh (s) | × floor (× node-sized) | CPU s in apply: Terraform / provider | CPU s in plan: Terraform / provider | state file | provider peak RSS | runs (apply range / plan range) |"
     );
     let _ = writeln!(t, "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     for &n in &opts.sizes {
         let floor = results.get(&(n, Scenario::Floor));
+        let sized = results.get(&(n, Scenario::Sized));
         for &sc in scenarios {
             let Some(s) = results.get(&(n, sc)) else { continue };
             let (a, p) = (med(&s.apply), med(&s.plan));
-            let ratio = |v: f64, f: Option<f64>| match f {
-                _ if sc == Scenario::Floor => "1.00".into(),
-                Some(f) if f > 0.0 => format!("{:.2}", v / f),
-                _ => "-".into(),
+            let ratio = |v: f64, f: Option<f64>, z: Option<f64>| {
+                let mut r = match f {
+                    _ if sc == Scenario::Floor => "1.00".into(),
+                    Some(f) if f > 0.0 => format!("{:.2}", v / f),
+                    _ => "-".into(),
+                };
+                if let (Some(z), true) = (z, sc.is_kubeadm()) {
+                    if z > 0.0 {
+                        let _ = write!(r, " ({:.2})", v / z);
+                    }
+                }
+                r
             };
             let peak = match sc {
                 Scenario::Local | Scenario::S3 => mb(s.kubeadm_peak_kib),
@@ -787,8 +834,8 @@ fn e2e_table(results: &Results, opts: &Options, scenarios: &[Scenario]) -> Strin
                 t,
                 "| {n} | {} | {a:.2} | {} | {p:.2} | {} | {} | {} | {} | {peak} | {} ({} / {}){} |",
                 sc.label(),
-                ratio(a, floor.map(|f| med(&f.apply))),
-                ratio(p, floor.map(|f| med(&f.plan))),
+                ratio(a, floor.map(|f| med(&f.apply)), sized.map(|z| med(&z.apply))),
+                ratio(p, floor.map(|f| med(&f.plan)), sized.map(|z| med(&z.plan))),
                 cpu(&s.apply_terraform_cpu, &s.apply_provider_cpu),
                 cpu(&s.plan_terraform_cpu, &s.plan_provider_cpu),
                 bytes(s.state_bytes),
@@ -951,6 +998,11 @@ struct Env {
     object_size: Option<usize>,
 }
 
+/// A path as the report shows it: relative to the repository when inside it.
+fn shown_path(p: &Path) -> String {
+    p.strip_prefix(repo_root()).map_or_else(|_| p.display().to_string(), |r| r.display().to_string())
+}
+
 fn loadavg() -> String {
     fs::read_to_string("/proc/loadavg")
         .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
@@ -1000,10 +1052,10 @@ fn report_markdown(
     let _ = writeln!(
         t,
         "Written by `scripts/bench.sh{}`; run it again to refresh this file. Wall-clock times are\n\
-         medians over {} run(s) per cell, Terraform's own `-parallelism={}` everywhere, the\n\
+         medians over {} per cell, Terraform's own `-parallelism={}` everywhere, the\n\
          scenarios interleaved run by run so that load changes hit them alike.\n",
         if opts.quick { " --quick" } else { "" },
-        opts.runs,
+        opts.sizes.iter().zip(&opts.runs).map(|(n, r)| format!("{r} run(s) at N={n}")).collect::<Vec<_>>().join(", "),
         opts.parallelism
     );
     let _ = writeln!(t, "| | |\n|---|---|");
@@ -1038,12 +1090,16 @@ fn report_markdown(
          `terraform apply` from an empty state, then `terraform plan` with the state present\n\
          (with refresh, `-detailed-exitcode`), for N resources. kubeadm rows: N\n\
          `kubeadm_ignition_config` workers plus one `kubeadm_cluster_ca` (ECDSA-P256) and one\n\
-         `kubeadm_bootstrap_token`; the provider started by Terraform from a filesystem mirror\n\
-         (handshake, AutoMTLS). Floor: N `terraform_data` on the same Terraform binary.\n\
+         `kubeadm_bootstrap_token`; the local store has a `base_url` (as in examples/quickstart),\n\
+         so `user_data` is the pointer config with either store; the provider started by\n\
+         Terraform from a filesystem mirror (handshake, AutoMTLS). Floor: N `terraform_data` on the same Terraform binary.\n\
          `aws_s3_object`: the real provider writing objects of the same size to the same moto\n\
          server. CPU: seconds of CPU time of Terraform's own process and of all the provider\n\
          processes it started, during the command (on {cores} cores). State file: `terraform.tfstate`\n\
-         after apply; Terraform rewrites it whole after every resource it creates. Provider peak RSS:\n\
+         after apply; Terraform rewrites it whole after every resource it creates. Node-sized: N\n\
+         `terraform_data` whose state per instance weighs what a kubeadm node's does (the\n\
+         kubeadm rows' state file divided by N), so the ratio in parentheses is the kubeadm time\n\
+         over what Terraform alone spends on that much state. Provider peak RSS:\n\
          the largest `VmHWM` of any provider process Terraform started, sampled every 10 ms.\n\n{e2e}"
     );
     for (name, title) in OtherBenches::NAMES {

@@ -16,8 +16,8 @@
 #              harness; the numbers are noisy)
 #
 # Anything else goes to the end-to-end bench, e.g. `--sizes 1000 --runs 1`,
-# `--scenarios floor,local,s3,aws` (add `sized` for a terraform_data control whose
-# inputs weigh what a rendered config does), `--parallelism 10`.
+# `--scenarios floor,local,s3,aws,sized` (`sized`: a terraform_data control whose
+# state per instance weighs what a kubeadm node's does), `--parallelism 10`.
 #
 # Environment: KUBEADM_TOOLS_DIR (default .tools), KUBEADM_BENCH_TERRAFORM
 # (default .tools/terraform-1.15.5/terraform), KUBEADM_BENCH_AWS_MIRROR
@@ -116,4 +116,4 @@ fi
 log "end to end (Terraform)"
 cargo bench --locked --quiet --bench e2e -- --results "$out" --report "$report" "${e2e_args[@]}" \
   | tee "$out/e2e.txt"
-log "wrote $report"
+log "wrote ${report#"$root"/}"
