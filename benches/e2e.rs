@@ -392,18 +392,21 @@ impl Sampler {
 /// architecture Terraform ships for.
 const CLOCK_TICKS: f64 = 100.0;
 
-/// User plus system time of a process itself (not its children), in ticks.
-fn cpu_ticks(pid: u32) -> Option<u64> {
+/// The fields of `/proc/<pid>/stat` after the command name (state first).
+fn stat_fields(pid: u32) -> Option<Vec<String>> {
     let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name may hold spaces; the fields after it do not.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let f: Vec<&str> = rest.split(' ').collect();
+    Some(stat[stat.rfind(')')? + 2..].split(' ').map(str::to_string).collect())
+}
+
+/// User plus system time of a process itself (not its children), in ticks.
+fn cpu_ticks(pid: u32) -> Option<u64> {
+    let f = stat_fields(pid)?;
     Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
 }
 
 fn parent_of(pid: u32) -> Option<u32> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    stat[stat.rfind(')')? + 2..].split(' ').nth(1)?.parse().ok()
+    stat_fields(pid)?.get(1)?.parse().ok()
 }
 
 fn pids() -> Vec<u32> {
@@ -704,8 +707,7 @@ fn main() {
     }
 
     let mut results: Results = BTreeMap::new();
-    for &n in &opts.sizes {
-        let runs = opts.runs[opts.sizes.iter().position(|&s| s == n).unwrap_or(0)];
+    for (&n, &runs) in opts.sizes.iter().zip(&opts.runs) {
         for rep in 0..runs {
             for &sc in &scenarios {
                 let dir = &dirs[&sc];

@@ -97,9 +97,6 @@ fn apply_attr(a: &Attribute, slot: &mut Value, cfg: &Value, prior: Option<&Value
     }
 }
 
-/// On an update that changes something, marks computed attributes the
-/// configuration leaves null (and that have no default and are not
-/// `keep_prior`) unknown: the provider may recompute them.
 /// Sets the write-only attributes of a state or plan to null, as Terraform
 /// (1.11 and later) requires of every value a provider returns. Returns
 /// whether anything was set.
@@ -119,6 +116,9 @@ pub fn clear_write_only(block: &Block, v: &mut Value) -> bool {
     cleared
 }
 
+/// On an update that changes something, marks computed attributes the
+/// configuration leaves null (and that have no default and are not
+/// `keep_prior`) unknown: the provider may recompute them.
 pub fn mark_changed_computed_unknown(block: &Block, planned: &mut Value, config: &Value) {
     for a in &block.attributes {
         if a.mode.is_computed() && a.default.is_none() && !a.keep_prior && config.get(&a.name).is_null() {

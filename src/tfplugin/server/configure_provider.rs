@@ -17,8 +17,8 @@ impl<P: Provider> Inner<P> {
     ) -> pb::configure_provider::Response {
         let mut diags = Diagnostics::new();
         log::debug("configuring", &[("terraform_version", &req.terraform_version)]);
-        let write_only = req.client_capabilities.as_ref().is_some_and(|c| c.write_only_attributes_allowed)
-            || knows_write_only(&req.terraform_version);
+        let write_only =
+            convert::allows_write_only(req.client_capabilities.as_ref()) || knows_write_only(&req.terraform_version);
         self.write_only_client.store(write_only, Ordering::Relaxed);
         match convert::decode_dv(req.config.as_ref(), &self.provider_ty, "provider configuration") {
             Ok(config) => {

@@ -151,6 +151,11 @@ pub fn schema_to_pb(s: &Schema) -> pb::Schema {
     pb::Schema { version: s.version, block: Some(block_to_pb(&s.block, s.version)) }
 }
 
+/// Whether the client (Terraform 1.11 and later) knows write-only attributes.
+pub fn allows_write_only(caps: Option<&pb::ClientCapabilities>) -> bool {
+    caps.is_some_and(|c| c.write_only_attributes_allowed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -53,7 +53,7 @@ impl<P: Provider> Inner<P> {
         // Terraform 1.11 and later keep write-only values out of plans (its
         // proposed state already has them null); older versions do not know
         // them and expect the configured value planned.
-        let write_only = req.client_capabilities.as_ref().is_some_and(|c| c.write_only_attributes_allowed);
+        let write_only = convert::allows_write_only(req.client_capabilities.as_ref());
         let mut proposed = proposed;
         if write_only {
             planning::clear_write_only(block, &mut proposed);

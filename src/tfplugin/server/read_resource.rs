@@ -4,7 +4,6 @@
 use super::{convert, Inner};
 use crate::tfplugin::diag::Diagnostics;
 use crate::tfplugin::framework::Provider;
-use crate::tfplugin::planning;
 use crate::tfplugin::proto::tfplugin6 as pb;
 use crate::tfplugin::value::Value;
 
@@ -33,14 +32,6 @@ impl<P: Provider> Inner<P> {
         if diags.has_errors() {
             return None;
         }
-        // A state written before Terraform knew write-only attributes may
-        // still hold them; a client that knows them gets them dropped.
-        let fresh = fresh.map(|mut v| {
-            if req.client_capabilities.as_ref().is_some_and(|c| c.write_only_attributes_allowed) {
-                planning::clear_write_only(&entry.schema.block, &mut v);
-            }
-            v
-        });
         // Identical data comes back as the prior value so plans stay empty.
         let fresh = match fresh {
             Some(v) if v == state => state,

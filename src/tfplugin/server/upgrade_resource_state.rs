@@ -3,10 +3,13 @@
 //! then attributes the schema no longer has are dropped and missing ones are
 //! filled with null, so the result always conforms.
 
+use std::sync::atomic::Ordering;
+
 use super::{convert, Inner};
 use crate::tfplugin::diag::{Diagnostic, Diagnostics};
 use crate::tfplugin::framework::Provider;
 use crate::tfplugin::json::{self, UnknownKeys};
+use crate::tfplugin::planning;
 use crate::tfplugin::proto::tfplugin6 as pb;
 
 impl<P: Provider> Inner<P> {
@@ -71,8 +74,10 @@ impl<P: Provider> Inner<P> {
             .ok()?;
         // A state written through an older Terraform may hold values of
         // attributes that are write-only now; newer Terraform refuses them.
-        if self.write_only_client.load(std::sync::atomic::Ordering::Relaxed) {
-            crate::tfplugin::planning::clear_write_only(&entry.schema.block, &mut value);
+        // Terraform upgrades every state it loads, so refreshes and plans
+        // never see the stored values either.
+        if self.write_only_client.load(Ordering::Relaxed) {
+            planning::clear_write_only(&entry.schema.block, &mut value);
         }
         convert::encode_dv(&value, &entry.ty, "upgraded state").map_err(|d| diags.push(d)).ok()
     }
