@@ -187,3 +187,99 @@ fn version_manifest_is_read_from_s3() {
         "{flat}"
     );
 }
+
+/// The ETags kept in the private state of each node, by instance index.
+fn private_etags(wd: &WorkDir) -> Vec<Option<String>> {
+    use base64::Engine as _;
+    let text = std::fs::read_to_string(wd.path().join("terraform.tfstate")).expect("state file");
+    let state: serde_json::Value = serde_json::from_str(&text).expect("state JSON");
+    let nodes = state["resources"].as_array().unwrap().iter().find(|r| r["type"] == "kubeadm_ignition_config");
+    let mut etags = Vec::new();
+    for instance in nodes.and_then(|r| r["instances"].as_array()).into_iter().flatten() {
+        let private = instance["private"].as_str().unwrap_or_default();
+        let bytes = base64::engine::general_purpose::STANDARD.decode(private).unwrap_or_default();
+        let entries: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+        etags.push(entries["etag"].as_str().map(str::to_string));
+    }
+    etags
+}
+
+/// Object HEADs and bucket listings among recorded requests.
+fn heads_and_lists(requests: &[support::Recorded]) -> (usize, usize) {
+    let heads = requests.iter().filter(|r| r.method == "HEAD" && r.target.contains("/worker/")).count();
+    let lists = requests.iter().filter(|r| r.method == "GET" && r.target.contains("list-type=2")).count();
+    (heads, lists)
+}
+
+#[test]
+fn refresh_confirms_nodes_from_one_listing() {
+    const NODES: usize = 6;
+    for tf in terraforms() {
+        let moto = Moto::start();
+        moto.boto3("s3.create_bucket(Bucket='pool')");
+        let mut wd = WorkDir::new(&tf);
+        wd.provider_env = moto.provider_env();
+        let body = body(&moto, "pool", "").replace(
+            "  name            = \"pool-a\"",
+            &format!("  count           = {NODES}\n  name            = \"pool-a-${{count.index}}\""),
+        );
+        wd.write_config(&config(&body));
+        wd.init();
+        wd.ok(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+        let etags = private_etags(&wd);
+        assert_eq!(etags.len(), NODES);
+        assert!(etags.iter().all(Option::is_some), "create keeps each object's ETag on {}: {etags:?}", tf.version);
+        let key = |i: usize| format!("ignition/{}", wd.state().str(&format!("{W}[{i}]"), "id"));
+
+        // Unchanged: one listing answers for every node, no HEAD.
+        let ((empty, out), requests) = moto.record(|| wd.plan_is_empty(&[]));
+        assert!(empty, "plan not empty on {}:\n{out}", tf.version);
+        assert_eq!(heads_and_lists(&requests), (0, 1), "requests on {}: {requests:?}", tf.version);
+
+        // Overwritten out of band: its ETag changed, so that one node is
+        // checked with HEAD and the change shows; apply repairs it.
+        let overwritten = key(2);
+        moto.boto3(&format!("s3.put_object(Bucket='pool', Key='{overwritten}', Body=b'{{}}')"));
+        let ((empty, _), requests) = moto.record(|| wd.plan_is_empty(&[]));
+        assert!(!empty, "an overwritten object must show in the plan on {}", tf.version);
+        assert_eq!(heads_and_lists(&requests), (1, 1), "requests on {}: {requests:?}", tf.version);
+        wd.ok(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+        let body_sha = moto.boto3(&format!(
+            "import hashlib\nprint(hashlib.sha512(s3.get_object(Bucket='pool', Key='{overwritten}')['Body'].read()).hexdigest())"
+        ));
+        assert_eq!(body_sha, wd.state().str(&format!("{W}[2]"), "rendered_sha512"), "not repaired on {}", tf.version);
+
+        // Deleted out of band: missing from the listing, so gone; apply restores it.
+        let deleted = key(4);
+        moto.boto3(&format!("s3.delete_object(Bucket='pool', Key='{deleted}')"));
+        let ((empty, _), requests) = moto.record(|| wd.plan_is_empty(&[]));
+        assert!(!empty, "a deleted object must show in the plan on {}", tf.version);
+        assert_eq!(heads_and_lists(&requests), (0, 1), "requests on {}: {requests:?}", tf.version);
+        wd.ok(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+        let (empty, out) = wd.plan_is_empty(&[]);
+        assert!(empty, "plan after repairs not empty on {}:\n{out}", tf.version);
+
+        // A state without ETags (written before they were kept): each node is
+        // checked with HEAD; a refresh records the ETags and listing takes over.
+        let path = wd.path().join("terraform.tfstate");
+        let mut state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        for r in state["resources"].as_array_mut().unwrap() {
+            for i in r["instances"].as_array_mut().unwrap() {
+                i.as_object_mut().unwrap().remove("private");
+            }
+        }
+        std::fs::write(&path, serde_json::to_vec_pretty(&state).unwrap()).unwrap();
+        let ((empty, out), requests) = moto.record(|| wd.plan_is_empty(&[]));
+        assert!(empty, "plan without ETags not empty on {}:\n{out}", tf.version);
+        assert_eq!(heads_and_lists(&requests).0, NODES, "requests on {}: {requests:?}", tf.version);
+        wd.ok(&["apply", "-refresh-only", "-auto-approve", "-input=false", "-no-color"]);
+        assert!(private_etags(&wd).iter().all(Option::is_some), "refresh records ETags on {}", tf.version);
+        let ((empty, _), requests) = moto.record(|| wd.plan_is_empty(&[]));
+        assert!(empty);
+        assert_eq!(heads_and_lists(&requests), (0, 1), "requests on {}: {requests:?}", tf.version);
+
+        wd.ok(&["destroy", "-auto-approve", "-input=false", "-no-color"]);
+        let left = moto.boto3("print(s3.list_objects_v2(Bucket='pool').get('KeyCount', 0))");
+        assert_eq!(left, "0", "destroy left objects on {}", tf.version);
+    }
+}

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_s3::primitives::ByteStream;
 use terraform_provider_kubeadm::bootstrap::store::s3::{S3Settings, S3Store, Sse, CONTENT_TYPE};
-use terraform_provider_kubeadm::bootstrap::store::{sha512_hex, ObjectStore, StoreError};
+use terraform_provider_kubeadm::bootstrap::store::{sha512_hex, ObjectStore, Probe, StoreError};
 
 const ACCESS_KEY: &str = "AKIASTORETESTKEY0001";
 const SECRET_KEY: &str = "store-test-secret-never-shown";
@@ -246,6 +246,59 @@ async fn out_of_band_overwrites_show_as_drift() {
         .unwrap();
     assert_eq!(store.head("w.ign").await.unwrap().unwrap().sha512, original.sha512);
     assert_eq!(store.get_sha512("w.ign").await.unwrap(), Some(sha512_hex(b"{  }")));
+}
+
+#[tokio::test]
+async fn probes_with_known_etags_are_answered_by_the_folder_listing() {
+    let moto = Moto::start();
+    moto.create_bucket("probe").await;
+    let writer = moto.store("probe", Sse::Aes256).await;
+    let mut etags = Vec::new();
+    for i in 0..4 {
+        let info = writer.put(&format!("c/worker/n{i}.ign"), CONFIG).await.unwrap();
+        assert!(info.etag.as_deref().is_some_and(|e| !e.is_empty() && !e.contains('"')), "{info:?}");
+        etags.push(info.etag.unwrap());
+    }
+    let head = writer.head("c/worker/n0.ign").await.unwrap().unwrap();
+    assert_eq!(head.etag.as_deref(), Some(etags[0].as_str()), "HEAD and PUT agree on the ETag");
+    moto.client().delete_object().bucket("probe").key("ignition/c/worker/n3.ign").send().await.unwrap();
+    moto.client()
+        .put_object()
+        .bucket("probe")
+        .key("ignition/c/worker/n2.ign")
+        .body(ByteStream::from_static(b"{ }"))
+        .send()
+        .await
+        .unwrap();
+
+    // A store in a new process: one listing, then HEAD only for the changed object.
+    let reader = moto.store("probe", Sse::Aes256).await;
+    assert_eq!(reader.probe("c/worker/n0.ign", Some(&etags[0])).await.unwrap(), Probe::Unchanged);
+    assert_eq!(reader.probe("c/worker/n1.ign", Some(&etags[1])).await.unwrap(), Probe::Unchanged);
+    match reader.probe("c/worker/n2.ign", Some(&etags[2])).await.unwrap() {
+        Probe::Found(info) => assert!(info.sha512.starts_with("unknown-") && info.size == 3, "{info:?}"),
+        other => panic!("an overwritten object must be described anew: {other:?}"),
+    }
+    assert_eq!(reader.probe("c/worker/n3.ign", Some(&etags[3])).await.unwrap(), Probe::Gone);
+    // Without a known ETag: HEAD, as before.
+    assert!(matches!(reader.probe("c/worker/n0.ign", None).await.unwrap(), Probe::Found(_)));
+    // What this store writes afterwards is not judged by the older listing.
+    let rewritten = reader.put("c/worker/n3.ign", CONFIG).await.unwrap();
+    assert!(matches!(reader.probe("c/worker/n3.ign", rewritten.etag.as_deref()).await.unwrap(), Probe::Found(_)));
+    reader.delete("c/worker/n1.ign").await.unwrap();
+    assert_eq!(reader.probe("c/worker/n1.ign", Some(&etags[1])).await.unwrap(), Probe::Gone);
+}
+
+#[tokio::test]
+async fn a_refused_listing_falls_back_to_head() {
+    let forbidden = Canned::start("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    let store = forbidden.store().await;
+    let (_, key, code, _, _) = s3_error(store.probe("c/w.ign", Some("abc")).await.unwrap_err());
+    assert_eq!((key.as_str(), code.as_str()), ("c/w.ign", "AccessDenied"), "the HEAD's answer is reported");
+    assert_eq!(forbidden.requests(), 2, "one listing, then one HEAD");
+    // The refused listing is not asked again.
+    let _ = store.probe("c/v.ign", Some("abc")).await.unwrap_err();
+    assert_eq!(forbidden.requests(), 3);
 }
 
 #[tokio::test]

@@ -11,7 +11,7 @@ use super::{Clock, ProviderData};
 use crate::bootstrap::duration::GoDuration;
 use crate::bootstrap::token::{self, BootstrapToken, TOKEN_EXAMPLE, TOKEN_PATTERN};
 use crate::tfplugin::diag::{AttrPath, Diagnostic, Diagnostics};
-use crate::tfplugin::framework::{Plan, Resource};
+use crate::tfplugin::framework::{Plan, Private, Resource};
 use crate::tfplugin::schema::{Attribute, Block, Schema};
 use crate::tfplugin::value::Value;
 
@@ -252,6 +252,7 @@ impl Resource<ProviderData> for BootstrapTokenResource {
         _data: &ProviderData,
         planned: &Value,
         config: &Value,
+        _private: &mut Private,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
         let tok = match config.get("token").as_str() {
@@ -291,7 +292,13 @@ impl Resource<ProviderData> for BootstrapTokenResource {
         Some(state)
     }
 
-    async fn read(&self, _data: &ProviderData, state: &Value, diags: &mut Diagnostics) -> Option<Value> {
+    async fn read(
+        &self,
+        _data: &ProviderData,
+        state: &Value,
+        _private: &mut Private,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
         let expires = state.get("expires_at").as_str().and_then(parse_time);
         let renew_before = state.get("renew_before").as_str().and_then(|s| GoDuration::parse(s).ok());
         let now = (self.clock)();
@@ -433,7 +440,7 @@ mod tests {
         let mut planned = config(&[]);
         planning::apply_computed(&schema().block, &mut planned, &config(&[]), None);
         let mut d = Diagnostics::new();
-        let s = r.create(&data(), &planned, &config(&[]), &mut d).await.unwrap();
+        let s = r.create(&data(), &planned, &config(&[]), &mut Private::default(), &mut d).await.unwrap();
         assert!(d.is_empty());
         assert!(s.is_wholly_known());
         let tok = BootstrapToken::parse(s.get("token").as_str().unwrap()).unwrap();
@@ -450,10 +457,10 @@ mod tests {
         let mut planned = c.clone();
         planning::apply_computed(&schema().block, &mut planned, &c, None);
         let mut d = Diagnostics::new();
-        let s = r.create(&data(), &planned, &c, &mut d).await.unwrap();
-        assert!(r.read(&data(), &s, &mut d).await.is_some());
+        let s = r.create(&data(), &planned, &c, &mut Private::default(), &mut d).await.unwrap();
+        assert!(r.read(&data(), &s, &mut Private::default(), &mut d).await.is_some());
         let later = BootstrapTokenResource::new(fixed_clock(created + time::Duration::minutes(46)));
-        assert!(later.read(&data(), &s, &mut d).await.is_none());
+        assert!(later.read(&data(), &s, &mut Private::default(), &mut d).await.is_none());
     }
 
     #[tokio::test]

@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 use super::{Clock, ProviderData};
 use crate::bootstrap::pki::{self, CaRole, CertInfo, KeyAlgorithm, PkiError};
 use crate::tfplugin::diag::{AttrPath, Diagnostic, Diagnostics};
-use crate::tfplugin::framework::{Plan, Resource};
+use crate::tfplugin::framework::{Plan, Private, Resource};
 use crate::tfplugin::schema::{Attribute, Block, Schema};
 use crate::tfplugin::value::Value;
 
@@ -307,6 +307,7 @@ impl Resource<ProviderData> for ClusterCaResource {
         _data: &ProviderData,
         planned: &Value,
         config: &Value,
+        _private: &mut Private,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
         let Some((alg, validity, cluster)) = planned_settings(planned) else {
@@ -350,7 +351,13 @@ impl Resource<ProviderData> for ClusterCaResource {
         Some(state)
     }
 
-    async fn read(&self, _data: &ProviderData, state: &Value, diags: &mut Diagnostics) -> Option<Value> {
+    async fn read(
+        &self,
+        _data: &ProviderData,
+        state: &Value,
+        _private: &mut Private,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
         // The PKI lives only in state: never regenerated here, only checked.
         if let Some(info) = state.get("ca_cert_pem").as_str().and_then(|c| pki::inspect_cert(c).ok()) {
             let left = info.not_after - (self.clock)();

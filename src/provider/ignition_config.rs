@@ -15,10 +15,10 @@ use super::node_input::{input_block, Reader};
 use super::store_config::StoreConfig;
 use super::ProviderData;
 use crate::bootstrap::node::{NodeSpec, Role};
-use crate::bootstrap::store::{ObjectStore, StoreError};
+use crate::bootstrap::store::{ObjectStore, Probe, StoreError};
 use crate::bootstrap::{artifacts, ignition, kubeadm};
 use crate::tfplugin::diag::{AttrPath, Diagnostic, Diagnostics};
-use crate::tfplugin::framework::{DataSource, Plan, Resource};
+use crate::tfplugin::framework::{DataSource, Plan, Private, Resource};
 use crate::tfplugin::schema::{Attribute, Schema};
 use crate::tfplugin::value::Value;
 
@@ -313,6 +313,10 @@ async fn presign(state: &mut Value, data: &ProviderData, spec: &NodeSpec, sha512
     }
 }
 
+/// The private-state entry holding the stored object's ETag, so a refresh can
+/// confirm it from a folder listing instead of a request per node.
+const ETAG: &str = "etag";
+
 pub struct IgnitionConfigResource;
 
 #[async_trait]
@@ -375,6 +379,7 @@ impl Resource<ProviderData> for IgnitionConfigResource {
         data: &ProviderData,
         planned: &Value,
         config: &Value,
+        private: &mut Private,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
         let store = store_of(data, diags)?;
@@ -395,9 +400,12 @@ impl Resource<ProviderData> for IgnitionConfigResource {
         let mut quiet = Diagnostics::new();
         fill(&mut state, data, store.as_ref(), &spec, &r, &mut quiet);
         let key = state.get("id").as_str().unwrap_or_default().to_string();
-        if let Err(e) = store.put(&key, r.json.as_bytes()).await {
-            diags.push(store_error(e, &key));
-            return None;
+        match store.put(&key, r.json.as_bytes()).await {
+            Ok(info) => private.set(ETAG, info.etag),
+            Err(e) => {
+                diags.push(store_error(e, &key));
+                return None;
+            }
         }
         // A URL the plan already knows (same object) is kept as planned.
         if planned.get("user_data_presigned").is_unknown() {
@@ -408,12 +416,23 @@ impl Resource<ProviderData> for IgnitionConfigResource {
         Some(state)
     }
 
-    async fn read(&self, data: &ProviderData, state: &Value, diags: &mut Diagnostics) -> Option<Value> {
+    async fn read(
+        &self,
+        data: &ProviderData,
+        state: &Value,
+        private: &mut Private,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
         let store = store_of(data, diags)?;
         let key = state.get("id").as_str().unwrap_or_default().to_string();
-        match store.head(&key).await {
-            Ok(None) => None,
-            Ok(Some(info)) => {
+        let last_etag = private.get(ETAG).map(str::to_string);
+        match store.probe(&key, last_etag.as_deref()).await {
+            Ok(Probe::Gone) => None,
+            Ok(Probe::Unchanged) => Some(state.clone()),
+            Ok(Probe::Found(info)) => {
+                // Only the tag of the bytes the state describes is worth keeping.
+                let intact = state.get("rendered_sha512").as_str() == Some(info.sha512.as_str());
+                private.set(ETAG, info.etag.filter(|_| intact));
                 let mut fresh = state.clone();
                 // A changed object shows as a different hash, so the plan restores it.
                 fresh.set("rendered_sha512", Value::from(info.sha512));
@@ -432,9 +451,10 @@ impl Resource<ProviderData> for IgnitionConfigResource {
         prior: &Value,
         planned: &Value,
         config: &Value,
+        private: &mut Private,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        let state = self.create(data, planned, config, diags).await?;
+        let state = self.create(data, planned, config, private, diags).await?;
         let (old, new) = (prior.get("id").as_str().unwrap_or_default(), state.get("id").as_str().unwrap_or_default());
         if !old.is_empty() && old != new {
             // Only after the new object is in place.

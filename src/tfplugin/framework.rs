@@ -45,6 +45,45 @@ fn p_null() -> &'static Value {
     &NULL
 }
 
+/// What a resource keeps beside an instance's state, out of the user's
+/// sight: string entries that Terraform stores opaquely with the instance and
+/// hands back on the next read, plan and apply. Good for facts about the
+/// remote object that are not part of the schema (an ETag, say). Stored as a
+/// JSON object; bytes that are not one read as empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Private {
+    entries: std::collections::BTreeMap<String, String>,
+}
+
+impl Private {
+    pub fn from_bytes(bytes: &[u8]) -> Private {
+        if bytes.is_empty() {
+            return Private::default();
+        }
+        Private { entries: serde_json::from_slice(bytes).unwrap_or_default() }
+    }
+
+    /// Empty when there are no entries, which Terraform stores as nothing.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        if self.entries.is_empty() {
+            return Vec::new();
+        }
+        serde_json::to_vec(&self.entries).unwrap_or_default()
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.entries.get(key).map(String::as_str)
+    }
+
+    /// Sets an entry, or removes it with `None`.
+    pub fn set(&mut self, key: &str, value: Option<String>) {
+        match value {
+            Some(v) => self.entries.insert(key.to_string(), v),
+            None => self.entries.remove(key),
+        };
+    }
+}
+
 /// A managed resource type.
 #[async_trait]
 pub trait Resource<D: Send + Sync + 'static>: Send + Sync + 'static {
@@ -62,20 +101,32 @@ pub trait Resource<D: Send + Sync + 'static>: Send + Sync + 'static {
     /// prior values.
     async fn plan(&self, _data: &D, _plan: &mut Plan, _diags: &mut Diagnostics) {}
 
-    /// Creates the object; returns the new state, wholly known.
-    async fn create(&self, data: &D, planned: &Value, config: &Value, diags: &mut Diagnostics) -> Option<Value>;
+    /// Creates the object; returns the new state, wholly known. `private`
+    /// starts empty; what it holds afterwards is stored with the state.
+    async fn create(
+        &self,
+        data: &D,
+        planned: &Value,
+        config: &Value,
+        private: &mut Private,
+        diags: &mut Diagnostics,
+    ) -> Option<Value>;
 
-    /// Refreshes the state; `None` means the object is gone.
-    async fn read(&self, data: &D, state: &Value, diags: &mut Diagnostics) -> Option<Value>;
+    /// Refreshes the state; `None` means the object is gone. `private` holds
+    /// what the last apply or read left; changes to it are kept unless the
+    /// read fails.
+    async fn read(&self, data: &D, state: &Value, private: &mut Private, diags: &mut Diagnostics) -> Option<Value>;
 
     /// Updates in place. The default accepts the plan as the new state, which
     /// suits resources whose updatable attributes live only in Terraform.
+    /// `private` holds the prior instance's entries.
     async fn update(
         &self,
         _data: &D,
         _prior: &Value,
         planned: &Value,
         _config: &Value,
+        _private: &mut Private,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
         if planned.is_wholly_known() {
@@ -143,4 +194,29 @@ pub trait Provider: Send + Sync + 'static {
     fn resources(&self) -> Vec<Arc<dyn Resource<Self::Data>>>;
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource<Self::Data>>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Private;
+
+    #[test]
+    fn private_entries_round_trip_and_empty_is_nothing() {
+        let mut p = Private::default();
+        assert!(p.to_bytes().is_empty(), "no entries is stored as nothing");
+        p.set("etag", Some("abc".into()));
+        let again = Private::from_bytes(&p.to_bytes());
+        assert_eq!(again.get("etag"), Some("abc"));
+        assert_eq!(again, p);
+        p.set("etag", None);
+        assert_eq!(p.get("etag"), None);
+        assert!(p.to_bytes().is_empty());
+    }
+
+    #[test]
+    fn foreign_private_bytes_read_as_empty() {
+        for bytes in [&b"opaque"[..], b"[1,2]", b"{\"etag\":1}", b"\xff\xfe"] {
+            assert_eq!(Private::from_bytes(bytes), Private::default(), "{bytes:?}");
+        }
+    }
 }

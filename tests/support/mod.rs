@@ -549,6 +549,16 @@ impl WorkDir {
 pub struct Moto {
     child: Child,
     pub port: u16,
+    /// Where moto's request recorder writes (see [`Moto::record`]).
+    recording: tempfile::NamedTempFile,
+}
+
+/// One request moto recorded.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub method: String,
+    /// Path and query, e.g. `/bucket/key` or `/bucket?list-type=2&prefix=...`.
+    pub target: String,
 }
 
 impl Moto {
@@ -557,8 +567,10 @@ impl Moto {
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
             .expect("free port");
+        let recording = tempfile::NamedTempFile::new().expect("recording file");
         let child = Command::new("moto_server")
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("MOTO_RECORDER_FILEPATH", recording.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -568,11 +580,47 @@ impl Moto {
             assert!(std::time::Instant::now() < deadline, "moto_server did not start on port {port}");
             std::thread::sleep(Duration::from_millis(50));
         }
-        Moto { child, port }
+        Moto { child, port, recording }
     }
 
     pub fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Runs `f` with moto's request recorder on and returns what it
+    /// returned and the S3 requests the server received meanwhile.
+    pub fn record<T>(&self, f: impl FnOnce() -> T) -> (T, Vec<Recorded>) {
+        self.recorder("reset-recording");
+        self.recorder("start-recording");
+        let out = f();
+        self.recorder("stop-recording");
+        let text = std::fs::read_to_string(self.recording.path()).expect("read moto's recording");
+        let requests = text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| {
+                let entry: serde_json::Value = serde_json::from_str(l).expect("a recorded request");
+                let url = entry["url"].as_str().unwrap_or_default();
+                let target = url.splitn(4, '/').nth(3).map(|t| format!("/{t}")).unwrap_or_default();
+                Recorded { method: entry["method"].as_str().unwrap_or_default().to_string(), target }
+            })
+            .collect();
+        (out, requests)
+    }
+
+    /// One call of moto's recorder API.
+    fn recorder(&self, action: &str) {
+        use std::io::{Read, Write};
+        let mut conn = std::net::TcpStream::connect(("127.0.0.1", self.port)).expect("connect to moto");
+        write!(
+            conn,
+            "POST /moto-api/recorder/{action} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            self.port
+        )
+        .expect("send to moto");
+        let mut answer = String::new();
+        let _ = conn.read_to_string(&mut answer);
+        assert!(answer.starts_with("HTTP/1.") && answer[8..].starts_with(" 200"), "moto recorder {action}: {answer}");
     }
 
     /// The environment a provider process needs to reach this server.

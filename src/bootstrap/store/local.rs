@@ -53,13 +53,13 @@ impl ObjectStore for LocalStore {
             let _ = std::fs::remove_file(&tmp);
             return Err(io("write", &path)(e));
         }
-        Ok(ObjectInfo { sha512: sha512_hex(bytes), size: bytes.len() as u64 })
+        Ok(ObjectInfo { sha512: sha512_hex(bytes), size: bytes.len() as u64, etag: None })
     }
 
     async fn head(&self, key: &str) -> Result<Option<ObjectInfo>, StoreError> {
         let path = self.path(key)?;
         match std::fs::read(&path) {
-            Ok(bytes) => Ok(Some(ObjectInfo { sha512: sha512_hex(&bytes), size: bytes.len() as u64 })),
+            Ok(bytes) => Ok(Some(ObjectInfo { sha512: sha512_hex(&bytes), size: bytes.len() as u64, etag: None })),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(io("read", &path)(e)),
         }

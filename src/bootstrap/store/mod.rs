@@ -15,6 +15,20 @@ pub struct ObjectInfo {
     /// Lowercase hex SHA-512 of the stored bytes.
     pub sha512: String,
     pub size: u64,
+    /// The store's version tag of the object (an S3 ETag, quotes removed),
+    /// when the store has one: it changes whenever the object is rewritten.
+    pub etag: Option<String>,
+}
+
+/// What [`ObjectStore::probe`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Probe {
+    /// No object under the key.
+    Gone,
+    /// The object still carries the version tag it had when last seen.
+    Unchanged,
+    /// The object as it is now.
+    Found(ObjectInfo),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +50,16 @@ pub trait ObjectStore: Send + Sync {
     async fn put(&self, key: &str, bytes: &[u8]) -> Result<ObjectInfo, StoreError>;
     /// Describes the object under `key`; `None` when it does not exist.
     async fn head(&self, key: &str) -> Result<Option<ObjectInfo>, StoreError>;
+    /// Checks the object under `key` against the version tag it had when last
+    /// seen (`None`: not known). A store that can list may answer many probes
+    /// from one listing; the default describes the object with [`ObjectStore::head`].
+    async fn probe(&self, key: &str, last_etag: Option<&str>) -> Result<Probe, StoreError> {
+        let _ = last_etag;
+        Ok(match self.head(key).await? {
+            Some(info) => Probe::Found(info),
+            None => Probe::Gone,
+        })
+    }
     /// Removes the object; a missing object is not an error.
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
     /// Where the object lives, for people (`s3://bucket/key` or a file path).

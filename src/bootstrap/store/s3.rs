@@ -10,6 +10,14 @@
 //! (exponential backoff with jitter, at most five attempts) for throttling,
 //! 5xx answers and transient network failures.
 //!
+//! Refresh: `probe` with the ETag an object had when last written or checked
+//! answers from one listing of the key's folder (`ListObjectsV2`, at most
+//! [`LISTING_MAX_PAGES`] pages, kept for the life of the store) instead of one
+//! HEAD per object: a listed, unchanged ETag means unchanged bytes, and a key
+//! missing from a complete listing is gone. Keys this store wrote or deleted
+//! since, keys past the listed pages, changed ETags and a listing that fails
+//! (no `s3:ListBucket`, say) fall back to HEAD.
+//!
 //! Drift: `head` trusts the `sha512` metadata. An object replaced out of band
 //! without that metadata reads as `unknown-<etag>`, which never equals a real
 //! hash, so the caller sees the change. HEAD cannot see new bytes written
@@ -21,7 +29,8 @@
 //! Domain code, reusable alone: this module must not depend on tonic, prost,
 //! msgpack, `crate::tfplugin` or `crate::provider`.
 
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -38,7 +47,7 @@ use aws_sdk_s3::types::{ChecksumAlgorithm, ServerSideEncryption};
 use aws_sdk_s3::Client;
 use tokio::sync::OnceCell;
 
-use super::{check_key, sha512_hex, ObjectInfo, ObjectStore, StoreError};
+use super::{check_key, sha512_hex, ObjectInfo, ObjectStore, Probe, StoreError};
 
 /// The media type of an Ignition config.
 pub const CONTENT_TYPE: &str = "application/vnd.coreos.ignition+json";
@@ -54,6 +63,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
 /// One operation, retries and backoff included.
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(60);
+/// Most pages (of up to 1,000 keys) one folder listing reads; keys past them
+/// are probed with HEAD.
+pub const LISTING_MAX_PAGES: usize = 10;
 /// The region used against a custom endpoint when nothing else names one;
 /// S3-compatible servers accept it.
 const ENDPOINT_DEFAULT_REGION: &str = "us-east-1";
@@ -126,6 +138,30 @@ pub struct S3Store {
     region: String,
     credentials: Option<SharedCredentialsProvider>,
     temporary: Arc<OnceCell<bool>>,
+    /// Folder (full key up to its last `/`) → its listing; `None` when listing failed.
+    listings: Arc<Mutex<HashMap<String, FolderListing>>>,
+    /// Full keys this store wrote or deleted: listings may predate that.
+    written: Arc<Mutex<HashSet<String>>>,
+}
+
+/// A folder's listing, made once by whichever probe needs it first.
+type FolderListing = Arc<OnceCell<Option<Listing>>>;
+
+/// What a folder listing says of one key.
+enum Listed {
+    Etag(String),
+    /// Not in a complete listing.
+    Absent,
+    /// Listed without an ETag, past the listed pages, or the listing failed.
+    Unknown,
+}
+
+/// One folder's objects: full key → ETag without quotes, if listed with one.
+#[derive(Debug)]
+struct Listing {
+    etags: HashMap<String, Option<String>>,
+    /// Every page was read.
+    complete: bool,
 }
 
 impl S3Store {
@@ -223,6 +259,8 @@ impl S3Store {
             region,
             credentials: shared.credentials_provider(),
             temporary: Arc::new(OnceCell::new()),
+            listings: Default::default(),
+            written: Default::default(),
         })
     }
 
@@ -372,6 +410,62 @@ impl S3Store {
         serde_json::to_string_pretty(&policy).unwrap_or_default()
     }
 
+    /// What the listing of the folder holding `full` (a full key) says of
+    /// it. The listing is made on first use and shared by every later probe.
+    async fn listed(&self, full: &str) -> Listed {
+        let folder = full.rsplit_once('/').map(|(f, _)| format!("{f}/")).unwrap_or_default();
+        let cell = {
+            let mut listings = self.listings.lock().unwrap_or_else(|p| p.into_inner());
+            listings.entry(folder.clone()).or_default().clone()
+        };
+        match cell.get_or_init(|| self.list_folder(folder)).await {
+            None => Listed::Unknown,
+            Some(listing) => match listing.etags.get(full) {
+                Some(Some(etag)) => Listed::Etag(etag.clone()),
+                Some(None) => Listed::Unknown,
+                None if listing.complete => Listed::Absent,
+                None => Listed::Unknown,
+            },
+        }
+    }
+
+    async fn list_folder(&self, folder: String) -> Option<Listing> {
+        let mut etags = HashMap::new();
+        let mut token: Option<String> = None;
+        for _ in 0..LISTING_MAX_PAGES {
+            let out = self
+                .client
+                .list_objects_v2()
+                .bucket(&self.bucket)
+                .prefix(&folder)
+                .delimiter("/")
+                .set_continuation_token(token.take())
+                .send()
+                .await
+                .ok()?;
+            for object in out.contents() {
+                if let Some(key) = object.key() {
+                    // Some servers list no ETags: such keys are present, their state unknown.
+                    let etag = object.e_tag().map(|e| e.trim_matches('"').to_string()).filter(|e| !e.is_empty());
+                    etags.insert(key.to_string(), etag);
+                }
+            }
+            match out.next_continuation_token() {
+                Some(next) if out.is_truncated() == Some(true) => token = Some(next.to_string()),
+                _ => return Some(Listing { etags, complete: true }),
+            }
+        }
+        Some(Listing { etags, complete: false })
+    }
+
+    fn mark_written(&self, full: &str) {
+        self.written.lock().unwrap_or_else(|p| p.into_inner()).insert(full.to_string());
+    }
+
+    fn was_written(&self, full: &str) -> bool {
+        self.written.lock().unwrap_or_else(|p| p.into_inner()).contains(full)
+    }
+
     fn error(&self, op: &'static str, key: &str, code: &str, message: String, hint: String) -> StoreError {
         S3Error { op, bucket: self.bucket.clone(), key: key.to_string(), code: code.to_string(), message, hint }.into()
     }
@@ -432,8 +526,10 @@ impl ObjectStore for S3Store {
             }
             Sse::None => request,
         };
-        request.send().await.map_err(|e| self.sdk_error("put", &full, e))?;
-        Ok(ObjectInfo { sha512, size: bytes.len() as u64 })
+        self.mark_written(&full);
+        let out = request.send().await.map_err(|e| self.sdk_error("put", &full, e))?;
+        let etag = out.e_tag().map(|e| e.trim_matches('"').to_string()).filter(|e| !e.is_empty());
+        Ok(ObjectInfo { sha512, size: bytes.len() as u64, etag })
     }
 
     /// HEAD only: the hash is the `sha512` metadata written by `put`, or
@@ -451,12 +547,32 @@ impl ObjectStore for S3Store {
             Some(h) => h.clone(),
             None => format!("unknown-{}", out.e_tag().unwrap_or("no-etag").trim_matches('"')),
         };
-        Ok(Some(ObjectInfo { sha512, size: out.content_length().unwrap_or(0).max(0) as u64 }))
+        let etag = out.e_tag().map(|e| e.trim_matches('"').to_string()).filter(|e| !e.is_empty());
+        Ok(Some(ObjectInfo { sha512, size: out.content_length().unwrap_or(0).max(0) as u64, etag }))
+    }
+
+    /// From the folder listing when the ETag is known and this store has
+    /// not written the key since; HEAD otherwise (see the module notes).
+    async fn probe(&self, key: &str, last_etag: Option<&str>) -> Result<Probe, StoreError> {
+        check_key(key)?;
+        let full = self.full_key(key);
+        if let Some(last) = last_etag.filter(|_| !self.was_written(&full)) {
+            match self.listed(&full).await {
+                Listed::Etag(etag) if etag == last => return Ok(Probe::Unchanged),
+                Listed::Absent => return Ok(Probe::Gone),
+                Listed::Etag(_) | Listed::Unknown => {}
+            }
+        }
+        Ok(match self.head(key).await? {
+            Some(info) => Probe::Found(info),
+            None => Probe::Gone,
+        })
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
         check_key(key)?;
         let full = self.full_key(key);
+        self.mark_written(&full);
         match self.client.delete_object().bucket(&self.bucket).key(&full).send().await {
             Ok(_) => Ok(()),
             Err(e) if is_not_found(&e) => Ok(()),

@@ -1,10 +1,12 @@
 //! ApplyResourceChange: create, update or delete. The new state must be wholly
 //! known; on failure the prior state is kept (null for a failed create, so
-//! nothing is recorded that does not exist). Planned private data is stored.
+//! nothing is recorded that does not exist). Private data starts from the
+//! planned private data (the prior instance's) and is stored as the resource
+//! leaves it; a failed apply keeps the planned private data.
 
 use super::{convert, Inner};
 use crate::tfplugin::diag::{Diagnostic, Diagnostics};
-use crate::tfplugin::framework::Provider;
+use crate::tfplugin::framework::{Private, Provider};
 use crate::tfplugin::proto::tfplugin6 as pb;
 use crate::tfplugin::value::Value;
 
@@ -14,10 +16,18 @@ impl<P: Provider> Inner<P> {
         req: pb::apply_resource_change::Request,
     ) -> pb::apply_resource_change::Response {
         let mut diags = Diagnostics::new();
-        let new_state = self.apply(&req, &mut diags).await;
+        let mut private = Private::from_bytes(&req.planned_private);
+        let new_state = self.apply(&req, &mut private, &mut diags).await;
+        let private = match &new_state {
+            // Bytes the resource left alone go back as they came.
+            Some(_) if !diags.has_errors() && private != Private::from_bytes(&req.planned_private) => {
+                private.to_bytes()
+            }
+            _ => req.planned_private,
+        };
         pb::apply_resource_change::Response {
             new_state: new_state.or_else(|| req.prior_state.clone()),
-            private: req.planned_private,
+            private,
             diagnostics: convert::diags_to_pb(&diags),
             ..Default::default()
         }
@@ -26,6 +36,7 @@ impl<P: Provider> Inner<P> {
     async fn apply(
         &self,
         req: &pb::apply_resource_change::Request,
+        private: &mut Private,
         diags: &mut Diagnostics,
     ) -> Option<pb::DynamicValue> {
         let entry = self.resource(&req.type_name).map_err(|d| diags.push(d)).ok()?;
@@ -47,13 +58,13 @@ impl<P: Provider> Inner<P> {
             }
             Value::Null
         } else if prior.is_null() {
-            let v = entry.imp.create(&data, &planned, &config, diags).await;
+            let v = entry.imp.create(&data, &planned, &config, private, diags).await;
             if diags.has_errors() {
                 return None;
             }
             v?
         } else {
-            let v = entry.imp.update(&data, &prior, &planned, &config, diags).await;
+            let v = entry.imp.update(&data, &prior, &planned, &config, private, diags).await;
             if diags.has_errors() {
                 return None;
             }
