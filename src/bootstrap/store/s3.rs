@@ -446,7 +446,7 @@ impl S3Store {
             for object in out.contents() {
                 if let Some(key) = object.key() {
                     // Some servers list no ETags: such keys are present, their state unknown.
-                    let etag = object.e_tag().map(|e| e.trim_matches('"').to_string()).filter(|e| !e.is_empty());
+                    let etag = bare_etag(object.e_tag());
                     etags.insert(key.to_string(), etag);
                 }
             }
@@ -528,7 +528,7 @@ impl ObjectStore for S3Store {
         };
         self.mark_written(&full);
         let out = request.send().await.map_err(|e| self.sdk_error("put", &full, e))?;
-        let etag = out.e_tag().map(|e| e.trim_matches('"').to_string()).filter(|e| !e.is_empty());
+        let etag = bare_etag(out.e_tag());
         Ok(ObjectInfo { sha512, size: bytes.len() as u64, etag })
     }
 
@@ -547,7 +547,7 @@ impl ObjectStore for S3Store {
             Some(h) => h.clone(),
             None => format!("unknown-{}", out.e_tag().unwrap_or("no-etag").trim_matches('"')),
         };
-        let etag = out.e_tag().map(|e| e.trim_matches('"').to_string()).filter(|e| !e.is_empty());
+        let etag = bare_etag(out.e_tag());
         Ok(Some(ObjectInfo { sha512, size: out.content_length().unwrap_or(0).max(0) as u64, etag }))
     }
 
@@ -598,6 +598,11 @@ fn normalize_prefix(prefix: &str) -> String {
     } else {
         format!("{p}/")
     }
+}
+
+/// An ETag without its quotes; `None` when absent or empty.
+fn bare_etag(etag: Option<&str>) -> Option<String> {
+    etag.map(|e| e.trim_matches('"').to_string()).filter(|e| !e.is_empty())
 }
 
 fn is_sha512_hex(s: &str) -> bool {
