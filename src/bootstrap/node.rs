@@ -258,6 +258,106 @@ pub struct Taint {
     pub effect: String,
 }
 
+/// Label keys in the `kubernetes.io` / `k8s.io` namespaces a kubelet may set
+/// on its own node (besides the `kubelet.kubernetes.io` and
+/// `node.kubernetes.io` namespaces); it refuses to start with any other.
+pub const KUBELET_SETTABLE_LABELS: [&str; 13] = [
+    "kubernetes.io/hostname",
+    "kubernetes.io/os",
+    "kubernetes.io/arch",
+    "kubernetes.io/instance-type",
+    "beta.kubernetes.io/os",
+    "beta.kubernetes.io/arch",
+    "beta.kubernetes.io/instance-type",
+    "failure-domain.beta.kubernetes.io/zone",
+    "failure-domain.beta.kubernetes.io/region",
+    "failure-domain.kubernetes.io/zone",
+    "failure-domain.kubernetes.io/region",
+    "topology.kubernetes.io/zone",
+    "topology.kubernetes.io/region",
+];
+
+/// A lower-case RFC 1123 subdomain as Kubernetes checks it
+/// (`IsDNS1123Subdomain`): at most 253 characters of dot-separated
+/// `[a-z0-9]([-a-z0-9]*[a-z0-9])?` parts.
+pub fn is_dns1123_subdomain(s: &str) -> bool {
+    s.len() <= 253
+        && s.split('.').all(|part| {
+            let b = part.as_bytes();
+            !b.is_empty()
+                && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+                && b[0] != b'-'
+                && b[b.len() - 1] != b'-'
+        })
+}
+
+/// `[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?`, at most 63 characters: a
+/// label value, and the name part of a label or taint key.
+fn is_label_word(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() <= 63
+        && b.first().is_some_and(u8::is_ascii_alphanumeric)
+        && b.last().is_some_and(u8::is_ascii_alphanumeric)
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+}
+
+/// A qualified name (`[prefix/]name`), the syntax of label and taint keys;
+/// `Err` says what is wrong.
+fn check_qualified_name(key: &str) -> Result<(), String> {
+    let (prefix, name) = match key.split_once('/') {
+        Some((prefix, name)) => (Some(prefix), name),
+        None => (None, key),
+    };
+    if let Some(prefix) = prefix {
+        if prefix.is_empty() || prefix.len() > 253 || !is_dns1123_subdomain(prefix) {
+            return Err(format!(
+                "the prefix {prefix:?} must be a DNS subdomain (lower-case letters, digits, '-' and '.'), at most 253 characters"
+            ));
+        }
+    }
+    if !is_label_word(name) {
+        return Err(format!(
+            "the name {name:?} must be 1-63 characters of letters, digits, '-', '_' and '.', starting and ending with a letter or digit"
+        ));
+    }
+    Ok(())
+}
+
+fn check_label_value(value: &str) -> Result<(), String> {
+    if value.is_empty() || is_label_word(value) {
+        Ok(())
+    } else {
+        Err(format!(
+            "the value {value:?} must be empty or 1-63 characters of letters, digits, '-', '_' and '.', starting and ending with a letter or digit"
+        ))
+    }
+}
+
+/// Checks a node label as the API server and the kubelet do: the key is a
+/// qualified name, the value a label value, and a key in the `kubernetes.io`
+/// or `k8s.io` namespaces is one the kubelet may set on its own node.
+/// `Err` says what is wrong and what to do.
+pub fn check_node_label(key: &str, value: &str) -> Result<(), String> {
+    check_qualified_name(key)?;
+    check_label_value(value)?;
+    if let Some((prefix, _)) = key.split_once('/') {
+        let within = |ns: &str| prefix == ns || prefix.ends_with(&format!(".{ns}"));
+        let reserved = within("kubernetes.io") || within("k8s.io");
+        let allowed = within("kubelet.kubernetes.io") || within("node.kubernetes.io");
+        if reserved && !allowed && !KUBELET_SETTABLE_LABELS.contains(&key) {
+            return Err("the kubelet refuses to start with kubernetes.io or k8s.io labels outside node.kubernetes.io/, kubelet.kubernetes.io/ and a few well-known keys; use a label under node.kubernetes.io/ or your own prefix, or label the node after it joined".to_string());
+        }
+    }
+    Ok(())
+}
+
+/// Checks a taint's key and value as the API server does (a qualified name
+/// and a label value); `Err` says what is wrong.
+pub fn check_taint(key: &str, value: Option<&str>) -> Result<(), String> {
+    check_qualified_name(key)?;
+    value.map_or(Ok(()), check_label_value)
+}
+
 /// Node registration (kubeadm's `nodeRegistration`) and kubeadm run options.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodeOptions {
@@ -386,6 +486,41 @@ mod tests {
         for bad in ["", "v1.31", "1.31.x", "v2.0.0", "v1.031.0", "v1.31.4-", "latest", "v1.31.4 "] {
             assert!(KubernetesVersion::parse(bad.trim_end_matches(' ')).is_err() || bad.ends_with(' '), "{bad}");
         }
+    }
+
+    #[test]
+    fn labels_and_taints() {
+        for (k, v) in [
+            ("pool", "a"),
+            ("example.com/empty", ""),
+            ("node.kubernetes.io/pool", "infra"),
+            ("kubernetes.io/os", "linux"),
+            ("Zone_1", "b.c-d"),
+        ] {
+            assert_eq!(check_node_label(k, v), Ok(()), "{k}={v}");
+        }
+        for (k, v) in [
+            ("", "a"),
+            ("-pool", "a"),
+            ("Example.com/x", "a"),
+            ("a/b/c", "a"),
+            ("pool", "-a"),
+            ("pool", "a b"),
+            ("node-role.kubernetes.io/worker", ""),
+            ("x.k8s.io/y", "z"),
+        ] {
+            assert!(check_node_label(k, v).is_err(), "{k}={v}");
+        }
+        assert!(check_node_label(&"a".repeat(64), "").is_err());
+        assert!(check_node_label("pool", &"a".repeat(64)).is_err());
+        assert_eq!(check_taint("dedicated", Some("infra")), Ok(()));
+        assert_eq!(check_taint("node-role.kubernetes.io/control-plane", None), Ok(()));
+        assert!(check_taint("bad key", None).is_err());
+        assert!(check_taint("ok", Some("bad value!")).is_err());
+        assert!(is_dns1123_subdomain("cluster.local"));
+        assert!(!is_dns1123_subdomain("Cluster.local"));
+        assert!(!is_dns1123_subdomain("cluster..local"));
+        assert!(!is_dns1123_subdomain(""));
     }
 
     #[test]

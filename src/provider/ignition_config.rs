@@ -72,6 +72,9 @@ pub fn render(spec: &NodeSpec, diags: &mut Diagnostics) -> Option<Rendered> {
 
 /// The attribute path of a renderer input name such as `files[2]`.
 fn input_path(what: &str) -> Option<AttrPath> {
+    if what == "kubernetes_artifacts" {
+        return Some(AttrPath::attr(what));
+    }
     let (name, rest) = what.split_once('[')?;
     let index: usize = rest.strip_suffix(']')?.parse().ok()?;
     matches!(name, "files" | "users").then(|| AttrPath::attr(name).then_index(index))

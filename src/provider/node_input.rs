@@ -7,10 +7,12 @@ use std::net::IpAddr;
 
 use crate::bootstrap::artifacts::{self, parse_mode, valid_sha512};
 use crate::bootstrap::capi;
+use crate::bootstrap::kubeadm::{self, KubeadmError};
 use crate::bootstrap::node::{
-    ApiServerSpec, Artifacts, CaMaterial, ClusterSpec, ComponentSpec, ControlPlanePki, EtcdSpec, FileSpec,
-    IgnitionVersion, KubeadmPatches, KubernetesVersion, NameFrom, NodeOptions, NodeSpec, OperatingSystem, RemoteFile,
-    Role, Taint, TokenSpec, UserSpec, DEFAULT_DNS_DOMAIN, DEFAULT_SERVICE_SUBNET,
+    check_node_label, check_taint, is_dns1123_subdomain, ApiServerSpec, Artifacts, CaMaterial, ClusterSpec,
+    ComponentSpec, ControlPlanePki, EtcdSpec, FileSpec, IgnitionVersion, KubeadmPatches, KubernetesVersion, NameFrom,
+    NodeOptions, NodeSpec, OperatingSystem, RemoteFile, Role, Taint, TokenSpec, UserSpec, DEFAULT_DNS_DOMAIN,
+    DEFAULT_SERVICE_SUBNET,
 };
 use crate::bootstrap::secret::Sensitive;
 use crate::tfplugin::diag::{AttrPath, Diagnostic, Diagnostics};
@@ -71,11 +73,8 @@ pub fn input_block() -> Block {
             .describe("Cluster name (`clusterName`). Required unless `capi_manifests` gives it."),
         Attribute::string("kubernetes_version")
             .optional()
-            .describe("Kubernetes version, e.g. `v1.31.4`. Picks kubeadm's config API: `v1beta3` for 1.22–1.30, `v1beta4` from 1.31. Required unless `capi_manifests` gives it (the Machine's `spec.version`).")
-            .validate(|v| match v.as_str().map(KubernetesVersion::parse) {
-                Some(Err(e)) => vec![Diagnostic::error("Unsupported Kubernetes version", e.to_string())],
-                _ => vec![],
-            }),
+            // Checked by Reader::check_known with the other cluster inputs.
+            .describe("Kubernetes version, e.g. `v1.31.4`. Picks kubeadm's config API: `v1beta3` for 1.22–1.30, `v1beta4` from 1.31. Required unless `capi_manifests` gives it (the Machine's `spec.version`)."),
         Attribute::string("control_plane_endpoint").optional().describe(
             "`host[:port]` of the API server load balancer (`controlPlaneEndpoint`). Required for joins; set it at init too, or control-plane nodes cannot join later.",
         ),
@@ -265,48 +264,203 @@ fn mode_validator(v: &Value) -> Vec<Diagnostic> {
     }
 }
 
-/// A CIDR list as kubeadm takes it (`10.0.0.0/16` or `10.0.0.0/16,fd00::/108`).
-fn parse_cidrs(s: &str) -> Option<Vec<(IpAddr, u8)>> {
-    s.split(',')
-        .map(|c| {
-            let (ip, len) = c.trim().split_once('/')?;
-            let ip: IpAddr = ip.parse().ok()?;
-            let len: u8 = len.parse().ok()?;
-            let max = if ip.is_ipv4() { 32 } else { 128 };
-            (len <= max).then_some((ip, len))
-        })
-        .collect()
+/// kubeadm's subnet limits (`cmd/kubeadm/app/constants`):
+/// `MinimumAddressesInServiceSubnet`, `MinimumAddressesInPodSubnet`,
+/// `MaximumBitsForServiceSubnet` and `PodSubnetNodeMaskMaxDiff`.
+const MIN_SERVICE_ADDRESSES: u64 = 10;
+const MIN_POD_ADDRESSES: u64 = 14;
+const MAX_SERVICE_HOST_BITS: u8 = 20;
+const MAX_NODE_MASK_DIFF: u8 = 16;
+/// The controller manager's default per-node pod ranges (kubeadm's
+/// `getClusterNodeMask`).
+const DEFAULT_NODE_MASK_V4: u8 = 24;
+const DEFAULT_NODE_MASK_V6: u8 = 64;
+
+/// One CIDR of a subnet list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Cidr {
+    ip: IpAddr,
+    len: u8,
 }
 
-fn overlaps(a: (IpAddr, u8), b: (IpAddr, u8)) -> bool {
-    let bits = |ip: IpAddr| -> u128 {
-        match ip {
-            IpAddr::V4(v) => u128::from(u32::from(v)) << 96,
-            IpAddr::V6(v) => u128::from(v),
+impl Cidr {
+    /// `address/prefix` as Go's `net.ParseCIDR` takes it: no spaces, a
+    /// decimal prefix length within the family.
+    fn parse(s: &str) -> Option<Cidr> {
+        let (ip, len) = s.split_once('/')?;
+        let ip: IpAddr = ip.parse().ok()?;
+        if len.is_empty() || len.len() > 3 || !len.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
         }
-    };
-    if a.0.is_ipv4() != b.0.is_ipv4() {
-        return false;
+        let len: u8 = len.parse().ok()?;
+        let cidr = Cidr { ip, len };
+        (len <= cidr.bits()).then_some(cidr)
     }
-    // IPv4 addresses sit in the top 32 bits, so prefix lengths count from the top for both.
-    let len = u32::from(a.1.min(b.1));
-    let mask = if len == 0 { 0 } else { u128::MAX << (128 - len) };
-    bits(a.0) & mask == bits(b.0) & mask
+    fn bits(&self) -> u8 {
+        if self.ip.is_ipv4() {
+            32
+        } else {
+            128
+        }
+    }
+    fn family(&self) -> &'static str {
+        if self.ip.is_ipv4() {
+            "IPv4"
+        } else {
+            "IPv6"
+        }
+    }
+    /// How many addresses it holds, saturating as kubeadm's `RangeSize` does.
+    fn size(&self) -> u64 {
+        let host = self.bits() - self.len;
+        if host >= 63 {
+            i64::MAX as u64
+        } else {
+            1 << host
+        }
+    }
+    fn overlaps(&self, other: &Cidr) -> bool {
+        let bits = |ip: IpAddr| -> u128 {
+            match ip {
+                IpAddr::V4(v) => u128::from(u32::from(v)) << 96,
+                IpAddr::V6(v) => u128::from(v),
+            }
+        };
+        if self.ip.is_ipv4() != other.ip.is_ipv4() {
+            return false;
+        }
+        // IPv4 addresses sit in the top 32 bits, so prefix lengths count from the top for both.
+        let len = u32::from(self.len.min(other.len));
+        let mask = if len == 0 { 0 } else { u128::MAX << (128 - len) };
+        bits(self.ip) & mask == bits(other.ip) & mask
+    }
 }
 
-/// `host[:port]` with a plausible host.
-fn valid_endpoint(s: &str) -> bool {
-    let (host, port) = match s.rsplit_once(':') {
-        Some((h, p)) if !h.contains(':') || h.starts_with('[') => (h, Some(p)),
-        _ => (s, None),
+impl std::fmt::Display for Cidr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.ip, self.len)
+    }
+}
+
+/// A subnet list as kubeadm's `ValidateIPNetFromString` takes it: one CIDR,
+/// or two of different families separated by a comma (dual stack), none
+/// with fewer than `min` addresses. `Err` says what is wrong.
+fn parse_subnets(s: &str, min: u64, example: &str) -> Result<Vec<Cidr>, String> {
+    let mut out = Vec::new();
+    for piece in s.split(',') {
+        match Cidr::parse(piece) {
+            Some(c) => out.push(c),
+            None => return Err(format!("{piece:?} is not a CIDR such as {example:?}")),
+        }
+    }
+    if out.len() > 2 || (out.len() == 2 && out[0].ip.is_ipv4() == out[1].ip.is_ipv4()) {
+        return Err(format!(
+            "{s:?} is not one CIDR, or two (one IPv4, one IPv6) for dual stack, as kubeadm takes them"
+        ));
+    }
+    if let Some(c) = out.iter().find(|c| c.size() < min) {
+        return Err(format!("{c} is too small: it holds {} addresses, kubeadm needs at least {min}", c.size()));
+    }
+    Ok(out)
+}
+
+/// kubeadm's `ValidateServiceSubnetSize` (the API server's own limit).
+fn service_subnet_size(services: &[Cidr]) -> Result<(), String> {
+    match services.iter().find(|c| c.bits() - c.len > MAX_SERVICE_HOST_BITS) {
+        Some(c) => Err(format!(
+            "{c} is too large: kubeadm and the API server take at most {MAX_SERVICE_HOST_BITS} host bits, so an {} service subnet must be a /{} or smaller",
+            c.family(),
+            c.bits() - MAX_SERVICE_HOST_BITS
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The controller manager flag giving each node's share of an IPv4 or IPv6
+/// pod subnet.
+fn node_mask_flag(c: &Cidr) -> &'static str {
+    if c.ip.is_ipv4() {
+        "node-cidr-mask-size-ipv4"
+    } else {
+        "node-cidr-mask-size-ipv6"
+    }
+}
+
+/// kubeadm's `ValidatePodSubnetNodeMask`: a pod CIDR holds whole per-node
+/// ranges, and at most 2^16 of them. `flag` gives the controller manager's
+/// value of `node-cidr-mask-size-ipv4`/`-ipv6`: `None` when unknown (that
+/// CIDR is not checked), `Some(None)` when unset (kubeadm's default).
+fn pod_subnet_node_mask(pods: &[Cidr], flag: impl Fn(&str) -> Option<Option<String>>) -> Result<(), String> {
+    for c in pods {
+        let name = node_mask_flag(c);
+        let mask = match flag(name) {
+            None => continue,
+            Some(None) => {
+                if c.ip.is_ipv4() {
+                    DEFAULT_NODE_MASK_V4
+                } else {
+                    DEFAULT_NODE_MASK_V6
+                }
+            }
+            Some(Some(v)) => match v.parse::<u8>() {
+                Ok(n) => n,
+                Err(_) => {
+                    return Err(format!(
+                        "the kube-controller-manager flag {name} is {v:?}, which kubeadm cannot read as an integer; set cluster.controller_manager.extra_args[\"{name}\"] to a prefix length such as \"24\""
+                    ))
+                }
+            },
+        };
+        if c.len > mask {
+            return Err(format!(
+                "{c} is smaller than the /{mask} range the controller manager gives each node ({name}); use a pod subnet of /{mask} or larger, or set cluster.controller_manager.extra_args[\"{name}\"]"
+            ));
+        }
+        if mask - c.len > MAX_NODE_MASK_DIFF {
+            return Err(format!(
+                "{c} would hold more than 2^{MAX_NODE_MASK_DIFF} node ranges of /{mask} ({name}), more than kubeadm allows; use a /{} or smaller pod subnet, or raise cluster.controller_manager.extra_args[\"{name}\"]",
+                mask - MAX_NODE_MASK_DIFF
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks `host[:port]` as kubeadm does (`ParseHostPort` and the render's
+/// own rules): the port, when given, is 1-65535 and the host an IP address
+/// or a lower-case DNS name. `Err` says what is wrong.
+fn check_endpoint(e: &str) -> Result<(), String> {
+    match kubeadm::endpoint_with_port(e) {
+        Err(KubeadmError::InvalidControlPlaneEndpoint { reason, .. }) => return Err(reason.to_string()),
+        Err(other) => return Err(other.to_string()),
+        Ok(_) => {}
+    }
+    let host = if let Some(rest) = e.strip_prefix('[') {
+        // Go's SplitHostPort only takes brackets with a port after them.
+        match rest.split_once("]:") {
+            Some((h, _)) => h,
+            None => {
+                return Err(
+                    "kubeadm takes a bracketed IPv6 address only with a port; write [fd00::1]:6443, or the address without brackets".into(),
+                )
+            }
+        }
+    } else if e.matches(':').count() == 1 {
+        e.split_once(':').map_or(e, |(h, _)| h)
+    } else {
+        e
     };
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    let port_ok = port.is_none_or(|p| p.parse::<u16>().is_ok_and(|n| n > 0));
-    let host_ok = !host.is_empty()
-        && host.len() <= 253
-        && (host.parse::<IpAddr>().is_ok()
-            || host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'));
-    port_ok && host_ok
+    if host.parse::<IpAddr>().is_ok() || is_dns1123_subdomain(host) {
+        Ok(())
+    } else {
+        Err(format!("the host {host:?} is neither an IP address nor a lower-case DNS name"))
+    }
+}
+
+/// An API server certificate SAN as kubeadm's `ValidateCertSANs` takes it:
+/// an IP address, a DNS name or a wildcard DNS name (`*.example.com`).
+fn valid_cert_san(s: &str) -> bool {
+    s.parse::<IpAddr>().is_ok() || is_dns1123_subdomain(s) || s.strip_prefix("*.").is_some_and(is_dns1123_subdomain)
 }
 
 fn string_map(v: &Value) -> BTreeMap<String, String> {
@@ -339,130 +493,188 @@ fn err(diags: &mut Diagnostics, path: AttrPath, summary: &str, detail: String) {
     diags.push(Diagnostic::error(summary, detail).at(path));
 }
 
+/// Compat mode as far as it is known.
+enum Compat {
+    /// No `capi_manifests`.
+    Off,
+    /// `capi_manifests` or `capi_secrets` is still unknown.
+    Unknown,
+    /// The manifests have errors (already reported).
+    Unusable,
+    On(Box<capi::Manifests>),
+}
+
+/// A cluster value `capi_manifests` can give.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CapiField {
+    Version,
+    Name,
+    Endpoint,
+    PodSubnet,
+    ServiceSubnet,
+    DnsDomain,
+    CertSans,
+    EtcdDataDir,
+}
+
+impl CapiField {
+    /// The value the manifests give, as `capi::parse` resolved it.
+    fn value(self, m: &capi::Manifests) -> Option<String> {
+        let cc = m.spec.cluster.as_ref();
+        match self {
+            CapiField::Version => m.kubernetes_version.clone(),
+            CapiField::Name => m.cluster_name.clone(),
+            CapiField::Endpoint => m.control_plane_endpoint.clone(),
+            CapiField::PodSubnet => m.pod_subnet.clone(),
+            CapiField::ServiceSubnet => m.service_subnet.clone(),
+            CapiField::DnsDomain => m.dns_domain.clone(),
+            CapiField::CertSans => None,
+            CapiField::EtcdDataDir => cc.and_then(|c| c.etcd.data_dir.clone()),
+        }
+    }
+}
+
+/// Where an effective input comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Origin {
+    /// An attribute (set, or the schema's default).
+    Attr(AttrPath),
+    /// `capi_manifests`.
+    Capi(CapiField),
+}
+
+impl Origin {
+    fn path(&self) -> AttrPath {
+        match self {
+            Origin::Attr(p) => p.clone(),
+            Origin::Capi(_) => AttrPath::attr("capi_manifests"),
+        }
+    }
+}
+
+/// An input as far as it is known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Input {
+    /// Unknown, or given by manifests that are unknown or unusable.
+    Unknown,
+    /// Neither set nor given by the manifests.
+    Absent,
+    Given(String, Origin),
+}
+
+/// The manifests' objects: kind, the label findings use, the document.
+fn manifest_objects(text: &str) -> Vec<(String, String, serde_yaml_ng::Value)> {
+    use serde::Deserialize as _;
+    let mut out = Vec::new();
+    for (index, doc) in serde_yaml_ng::Deserializer::from_str(text).enumerate() {
+        let Ok(v) = serde_yaml_ng::Value::deserialize(doc) else { break };
+        let field = |k: &str| yaml_at(&v, k).and_then(serde_yaml_ng::Value::as_str).map(str::to_string);
+        let (Some(kind), Some(name)) = (field("kind"), field("metadata.name")) else { continue };
+        let ns = field("metadata.namespace").unwrap_or_else(|| "default".to_string());
+        out.push((kind.clone(), format!("{kind} {ns}/{name} (document {})", index + 1), v));
+    }
+    out
+}
+
+fn yaml_at<'v>(v: &'v serde_yaml_ng::Value, path: &str) -> Option<&'v serde_yaml_ng::Value> {
+    path.split('.').try_fold(v, |v, k| v.get(k)).filter(|v| !v.is_null())
+}
+
+/// Where in the manifests `capi::parse` took `field` from, as
+/// `<Kind> <namespace>/<name> (document <n>), <YAML path>`, in its order:
+/// the Machine (or MachineDeployment, or KubeadmControlPlane) for the
+/// version, the `clusterConfiguration` and then the Cluster for the rest.
+fn capi_location(text: &str, m: &capi::Manifests, field: CapiField) -> String {
+    let objects = manifest_objects(text);
+    let find = |kinds: &[&str], path: &str| {
+        objects
+            .iter()
+            .find(|(kind, _, v)| kinds.contains(&kind.as_str()) && yaml_at(v, path).is_some())
+            .map(|(_, label, _)| format!("{label}, {path}"))
+    };
+    let spec = match m.source.split(' ').next() {
+        Some("KubeadmConfigTemplate") => "spec.template.spec",
+        Some("KubeadmControlPlane") => "spec.kubeadmConfigSpec",
+        _ => "spec",
+    };
+    let in_config = |p: &str| format!("{}, {spec}.clusterConfiguration.{p}", m.source);
+    let cc = m.spec.cluster.clone().unwrap_or_default();
+    let from_cluster = |set: bool, config_path: &str, cluster_path: &str| {
+        if set {
+            in_config(config_path)
+        } else {
+            find(&["Cluster"], cluster_path).unwrap_or_else(|| in_config(config_path))
+        }
+    };
+    match field {
+        CapiField::Version => find(&["Machine"], "spec.version")
+            .or_else(|| find(&["MachineDeployment", "MachineSet", "MachinePool"], "spec.template.spec.version"))
+            .or_else(|| find(&["KubeadmControlPlane"], "spec.version"))
+            .unwrap_or_else(|| in_config("kubernetesVersion")),
+        CapiField::Name => from_cluster(cc.name.is_some(), "clusterName", "metadata.name"),
+        CapiField::Endpoint => {
+            if cc.control_plane_endpoint.as_deref().is_some_and(|e| !e.is_empty()) {
+                in_config("controlPlaneEndpoint")
+            } else {
+                find(&["Cluster"], "spec.controlPlaneEndpoint")
+                    .unwrap_or_else(|| format!("{}, {spec}.joinConfiguration.discovery", m.source))
+            }
+        }
+        CapiField::PodSubnet => {
+            from_cluster(cc.pod_subnet.is_some(), "networking.podSubnet", "spec.clusterNetwork.pods.cidrBlocks")
+        }
+        CapiField::ServiceSubnet => from_cluster(
+            cc.service_subnet.is_some(),
+            "networking.serviceSubnet",
+            "spec.clusterNetwork.services.cidrBlocks",
+        ),
+        CapiField::DnsDomain => {
+            from_cluster(cc.dns_domain.is_some(), "networking.dnsDomain", "spec.clusterNetwork.serviceDomain")
+        }
+        CapiField::CertSans => in_config("apiServer.certSANs"),
+        CapiField::EtcdDataDir => in_config("etcd.local.dataDir"),
+    }
+}
+
+/// What [`Reader::check_known`] made of the inputs, for the full read.
+#[derive(Debug, Default)]
+struct Checked {
+    role: Option<Role>,
+    version: Option<KubernetesVersion>,
+}
+
 impl Reader<'_> {
     /// Checks what can be checked without rendering (used by validation too).
     pub fn read(&mut self) -> Option<NodeSpec> {
         let c = self.config;
+        let compat = self.compat();
+        let checked = self.check_known(&compat);
         if !c.is_wholly_known() {
-            // Still check what is known, then wait for the rest.
-            self.check_partial();
+            // Wait for the rest.
+            self.check_partial(checked.version.as_ref());
             return None;
         }
-        let capi = self.capi()?;
-        let role = match (c.get("role").as_str(), &capi) {
-            (Some(r), _) => Role::parse(r)?,
-            (None, Some(m)) => match m.inferred_role() {
-                Ok(r) => r,
-                Err(why) => {
-                    err(
-                        self.diags,
-                        AttrPath::attr("role"),
-                        "Cannot infer the node's role",
-                        format!("{why}. Set role = \"init\", \"control-plane\" or \"worker\"."),
-                    );
-                    return None;
-                }
-            },
-            (None, None) => {
-                err(
-                    self.diags,
-                    AttrPath::attr("role"),
-                    "Missing role",
-                    "Set role = \"init\", \"control-plane\" or \"worker\" (or give capi_manifests to infer it).".into(),
-                );
-                return None;
-            }
+        let capi = match compat {
+            Compat::Off => None,
+            Compat::On(m) => Some(*m),
+            Compat::Unknown | Compat::Unusable => return None,
         };
+        // check_known reported a role or version that is missing or wrong.
+        let (role, version) = (checked.role?, checked.version?);
         let cl = c.get("cluster");
-        let cpath = AttrPath::attr("cluster");
         let hcl_str = |v: &Value| v.as_str().map(str::to_string);
         let from_capi = |f: fn(&capi::Manifests) -> Option<String>| capi.as_ref().and_then(f);
-        let version_text =
-            hcl_str(cl.get("kubernetes_version")).or_else(|| from_capi(|m| m.kubernetes_version.clone()));
-        let Some(version_text) = version_text else {
-            err(self.diags, cpath.then_attr("kubernetes_version"), "Missing kubernetes_version", "Set cluster.kubernetes_version, e.g. \"v1.31.4\" (in compat mode the Machine's spec.version gives it).".into());
-            return None;
-        };
-        let version = match KubernetesVersion::parse(&version_text) {
-            Ok(v) => v,
-            Err(e) => {
-                // The attribute's own validator reports HCL values.
-                if cl.get("kubernetes_version").is_null() {
-                    err(
-                        self.diags,
-                        AttrPath::attr("capi_manifests"),
-                        "Unsupported Kubernetes version",
-                        format!("The manifests give {e}."),
-                    );
-                }
-                return None;
-            }
-        };
         let resolved = capi.as_ref().map(|m| m.resolve(role, version.uses_v1beta4()));
         if let Some(r) = &resolved {
             self.findings(&r.findings);
         }
-        let Some(cluster_name) = hcl_str(cl.get("name")).or_else(|| from_capi(|m| m.cluster_name.clone())) else {
-            err(
-                self.diags,
-                cpath.then_attr("name"),
-                "Missing cluster name",
-                "Set cluster.name (in compat mode the Cluster object gives it).".into(),
-            );
-            return None;
-        };
+        let cluster_name = hcl_str(cl.get("name")).or_else(|| from_capi(|m| m.cluster_name.clone()))?;
         let endpoint =
             hcl_str(cl.get("control_plane_endpoint")).or_else(|| from_capi(|m| m.control_plane_endpoint.clone()));
-        match &endpoint {
-            None if role != Role::Init => err(
-                self.diags,
-                cpath.clone().then_attr("control_plane_endpoint"),
-                "Missing control_plane_endpoint",
-                format!("A {} node joins through the control-plane endpoint; set cluster.control_plane_endpoint to the API load balancer's host[:port].", role.as_str()),
-            ),
-            Some(e) if !valid_endpoint(e) => err(
-                self.diags,
-                cpath.clone().then_attr("control_plane_endpoint"),
-                "Invalid control_plane_endpoint",
-                format!("{e:?} is not host[:port]; e.g. \"api.prod.example.com:6443\"."),
-            ),
-            _ => {}
-        }
         let service_subnet = hcl_str(cl.get("service_subnet"))
             .or_else(|| from_capi(|m| m.service_subnet.clone()))
             .unwrap_or_else(|| DEFAULT_SERVICE_SUBNET.to_string());
         let pod_subnet = hcl_str(cl.get("pod_subnet")).or_else(|| from_capi(|m| m.pod_subnet.clone()));
-        let svc = parse_cidrs(&service_subnet);
-        if svc.is_none() {
-            err(
-                self.diags,
-                cpath.clone().then_attr("service_subnet"),
-                "Invalid service_subnet",
-                format!("{service_subnet:?} is not a CIDR such as \"10.96.0.0/12\"."),
-            );
-        }
-        if let Some(p) = &pod_subnet {
-            match parse_cidrs(p) {
-                None => err(
-                    self.diags,
-                    cpath.clone().then_attr("pod_subnet"),
-                    "Invalid pod_subnet",
-                    format!("{p:?} is not a CIDR such as \"192.168.0.0/16\"."),
-                ),
-                Some(pods) => {
-                    if let Some(svc) = &svc {
-                        if pods.iter().any(|a| svc.iter().any(|b| overlaps(*a, *b))) {
-                            err(
-                                self.diags,
-                                cpath.clone().then_attr("pod_subnet"),
-                                "Overlapping subnets",
-                                format!("pod_subnet {p:?} overlaps service_subnet {service_subnet:?}; pick disjoint ranges."),
-                            );
-                        }
-                    }
-                }
-            }
-        }
         let cc = capi.as_ref().and_then(|m| m.spec.cluster.clone()).unwrap_or_default();
         let api = cl.get("api_server");
         let merged = |base: &BTreeMap<String, String>, over: &Value| {
@@ -501,18 +713,9 @@ impl Reader<'_> {
             },
         };
 
+        // check_known reported a missing or incomplete CA.
         let ca = c.get("cluster_ca");
         let (pki, mut hashes) = if ca.is_null() {
-            err(
-                self.diags,
-                AttrPath::attr("cluster_ca"),
-                "Missing cluster_ca",
-                format!(
-                    "A {} node needs the cluster CA ({}); set cluster_ca = kubeadm_cluster_ca.<name>.",
-                    role.as_str(),
-                    if role.is_control_plane() { "its keys go to /etc/kubernetes/pki" } else { "joins pin its hash" }
-                ),
-            );
             (None, Vec::new())
         } else {
             let s = |k: &str| ca.get(k).as_str().unwrap_or_default().to_string();
@@ -526,28 +729,7 @@ impl Reader<'_> {
                 sa_public_pem: s("service_account_public_key_pem"),
                 sa_private_pem: Sensitive::new(s("service_account_private_key_pem")),
             });
-            if pki.is_some() {
-                let missing: Vec<&str> =
-                    CA_FIELDS[..8].iter().copied().filter(|f| ca.get(f).as_str().is_none_or(str::is_empty)).collect();
-                if !missing.is_empty() {
-                    err(
-                        self.diags,
-                        AttrPath::attr("cluster_ca"),
-                        "Incomplete cluster_ca",
-                        format!("A control-plane node needs every CA pair; missing: {}.", missing.join(", ")),
-                    );
-                }
-            }
-            let hash = s("ca_cert_hash");
-            if hash.is_empty() {
-                err(
-                    self.diags,
-                    AttrPath::attr("cluster_ca"),
-                    "Incomplete cluster_ca",
-                    "cluster_ca has no ca_cert_hash; pass the whole kubeadm_cluster_ca resource.".into(),
-                );
-            }
-            (pki, vec![hash])
+            (pki, vec![s("ca_cert_hash")])
         };
         if let Some(r) = &resolved {
             for h in &r.node.ca_cert_hashes {
@@ -558,17 +740,8 @@ impl Reader<'_> {
         }
 
         let tok = c.get("bootstrap_token");
-        let token = tok.get("token").as_str().unwrap_or_default().to_string();
-        if crate::bootstrap::token::BootstrapToken::parse(&token).is_err() {
-            err(
-                self.diags,
-                AttrPath::attr("bootstrap_token"),
-                "Invalid bootstrap_token",
-                "bootstrap_token.token is not a kubeadm token; pass the whole kubeadm_bootstrap_token resource.".into(),
-            );
-        }
         let bootstrap_token = TokenSpec {
-            token: Sensitive::new(token),
+            token: Sensitive::new(tok.get("token").as_str().unwrap_or_default().to_string()),
             description: tok.get("description").as_str().map(str::to_string),
             expires: tok.get("expires_at").as_str().map(str::to_string),
             usages: string_vec(tok.get("usages")),
@@ -677,39 +850,418 @@ impl Reader<'_> {
         (!self.diags.has_errors()).then_some(spec)
     }
 
-    /// What neither HCL nor the manifests give, when what HCL sets is known.
-    fn required(&mut self, m: Option<&capi::Manifests>) {
+    /// Compat mode as far as it is known; parses the manifests once they
+    /// and their secrets are known (reporting their findings).
+    fn compat(&mut self) -> Compat {
         let c = self.config;
-        let cl = c.get("cluster");
-        if c.get("role").is_null() {
-            match m.map(capi::Manifests::inferred_role) {
-                Some(Ok(_)) => {}
-                Some(Err(why)) => err(
-                    self.diags,
-                    AttrPath::attr("role"),
-                    "Cannot infer the node's role",
-                    format!("{why}. Set role = \"init\", \"control-plane\" or \"worker\"."),
-                ),
-                None => err(
+        let m = c.get("capi_manifests");
+        if m.is_null() {
+            return Compat::Off;
+        }
+        if m.is_unknown() || !c.get("capi_secrets").is_wholly_known() {
+            return Compat::Unknown;
+        }
+        match self.capi() {
+            Some(Some(m)) => Compat::On(Box::new(m)),
+            Some(None) => Compat::Off,
+            None => Compat::Unusable,
+        }
+    }
+
+    /// The effective value of the string attribute at `attr`: what HCL sets,
+    /// else what the manifests give.
+    fn input(&self, compat: &Compat, attr: &[&str], field: CapiField) -> Input {
+        let mut v = self.config;
+        let mut path = AttrPath::root();
+        for step in attr {
+            if v.is_unknown() {
+                return Input::Unknown;
+            }
+            v = v.get(step);
+            path = path.then_attr(step);
+        }
+        if v.is_unknown() {
+            return Input::Unknown;
+        }
+        if let Some(s) = v.as_str() {
+            return Input::Given(s.to_string(), Origin::Attr(path));
+        }
+        match compat {
+            Compat::Off => Input::Absent,
+            Compat::Unknown | Compat::Unusable => Input::Unknown,
+            Compat::On(m) => field.value(m).map_or(Input::Absent, |s| Input::Given(s, Origin::Capi(field))),
+        }
+    }
+
+    /// How a detail about a value from `origin` starts: nothing for an
+    /// attribute, the object and YAML path for the manifests.
+    fn lead(&self, compat: &Compat, origin: &Origin) -> String {
+        match (origin, compat) {
+            (Origin::Capi(field), Compat::On(m)) => {
+                let text = self.config.get("capi_manifests").as_str().unwrap_or_default();
+                format!("{}: ", capi_location(text, m, *field))
+            }
+            _ => String::new(),
+        }
+    }
+
+    /// Reports an error about the value from `origin`, at its attribute.
+    fn report(&mut self, compat: &Compat, origin: &Origin, summary: &str, problem: &str, todo: &str) {
+        let detail = format!("{}{problem}. {todo}", self.lead(compat, origin));
+        err(self.diags, origin.path(), summary, detail);
+    }
+
+    /// A kube-controller-manager flag as the node will get it (HCL over the
+    /// manifests): `None` while it cannot be told, `Some(None)` when unset.
+    fn controller_manager_arg(&self, compat: &Compat, name: &str) -> Option<Option<String>> {
+        let cl = self.config.get("cluster");
+        let cm = cl.get("controller_manager");
+        let args = cm.get("extra_args");
+        if cl.is_unknown() || cm.is_unknown() || args.is_unknown() {
+            return None;
+        }
+        // A cluster_configuration patch may set it too.
+        let patch = self.config.get("kubeadm_config_patches");
+        let doc = patch.get("cluster_configuration");
+        if patch.is_unknown() || doc.is_unknown() || doc.as_str().is_some_and(|p| p.contains(name)) {
+            return None;
+        }
+        let hcl = args.get(name);
+        if hcl.is_unknown() {
+            return None;
+        }
+        if let Some(v) = hcl.as_str() {
+            return Some(Some(v.to_string()));
+        }
+        match compat {
+            Compat::Off => Some(None),
+            Compat::Unknown | Compat::Unusable => None,
+            Compat::On(m) => {
+                Some(m.spec.cluster.as_ref().and_then(|c| c.controller_manager.extra_args.get(name).cloned()))
+            }
+        }
+    }
+
+    /// Checks every input that is known on its own, whatever else is still
+    /// unknown: on the first plan of a new cluster the CA and the token are
+    /// unknown, and what kubeadm would refuse must still fail there. The one
+    /// place these checks run, for partial and fully known configurations
+    /// alike (validation, plan, apply).
+    fn check_known(&mut self, compat: &Compat) -> Checked {
+        let c = self.config;
+        let mut out = Checked::default();
+        let cluster = AttrPath::attr("cluster");
+
+        // The role: HCL (its validator reports bad names), or inferred.
+        let role = c.get("role");
+        if role.is_null() {
+            match compat {
+                Compat::On(m) => match m.inferred_role() {
+                    Ok(r) => out.role = Some(r),
+                    Err(why) => err(
+                        self.diags,
+                        AttrPath::attr("role"),
+                        "Cannot infer the node's role",
+                        format!("{why}. Set role = \"init\", \"control-plane\" or \"worker\"."),
+                    ),
+                },
+                Compat::Off => err(
                     self.diags,
                     AttrPath::attr("role"),
                     "Missing role",
                     "Set role = \"init\", \"control-plane\" or \"worker\" (or give capi_manifests to infer it).".into(),
                 ),
+                Compat::Unknown | Compat::Unusable => {}
             }
+        } else {
+            out.role = role.as_str().and_then(Role::parse);
         }
-        if !cl.is_known() {
-            return;
+
+        match self.input(compat, &["cluster", "kubernetes_version"], CapiField::Version) {
+            Input::Given(text, origin) => match KubernetesVersion::parse(&text) {
+                Ok(v) => out.version = Some(v),
+                Err(e) => {
+                    let todo = match origin {
+                        Origin::Attr(_) => "Set cluster.kubernetes_version to a release from v1.22 on, e.g. \"v1.31.4\".",
+                        Origin::Capi(_) => "Give the manifests a release from v1.22 on, or set cluster.kubernetes_version to override them.",
+                    };
+                    self.report(compat, &origin, "Unsupported Kubernetes version", &e.to_string(), todo);
+                }
+            },
+            Input::Absent => err(
+                self.diags,
+                cluster.clone().then_attr("kubernetes_version"),
+                "Missing kubernetes_version",
+                "Set cluster.kubernetes_version, e.g. \"v1.31.4\" (in compat mode the Machine's spec.version gives it).".into(),
+            ),
+            Input::Unknown => {}
         }
-        if cl.get("kubernetes_version").is_null() && m.and_then(|m| m.kubernetes_version.as_ref()).is_none() {
-            err(self.diags, AttrPath::attr("cluster").then_attr("kubernetes_version"), "Missing kubernetes_version", "Set cluster.kubernetes_version, e.g. \"v1.31.4\" (in compat mode the Machine's spec.version gives it).".into());
-        }
-        if cl.get("name").is_null() && m.and_then(|m| m.cluster_name.as_ref()).is_none() {
+        if self.input(compat, &["cluster", "name"], CapiField::Name) == Input::Absent {
             err(
                 self.diags,
-                AttrPath::attr("cluster").then_attr("name"),
+                cluster.clone().then_attr("name"),
                 "Missing cluster name",
                 "Set cluster.name (in compat mode the Cluster object gives it).".into(),
+            );
+        }
+
+        match self.input(compat, &["cluster", "control_plane_endpoint"], CapiField::Endpoint) {
+            Input::Given(e, origin) => {
+                if let Err(why) = check_endpoint(&e) {
+                    self.report(
+                        compat,
+                        &origin,
+                        "Invalid control_plane_endpoint",
+                        &format!("{e:?} is not host[:port]: {why}"),
+                        "Give the API load balancer's host[:port], e.g. \"api.prod.example.com:6443\".",
+                    );
+                }
+            }
+            Input::Absent => {
+                if let Some(r) = out.role.filter(|r| *r != Role::Init) {
+                    err(
+                        self.diags,
+                        cluster.clone().then_attr("control_plane_endpoint"),
+                        "Missing control_plane_endpoint",
+                        format!("A {} node joins through the control-plane endpoint; set cluster.control_plane_endpoint to the API load balancer's host[:port].", r.as_str()),
+                    );
+                }
+            }
+            Input::Unknown => {}
+        }
+
+        self.check_networks(compat);
+
+        if let Input::Given(d, origin) = self.input(compat, &["cluster", "dns_domain"], CapiField::DnsDomain) {
+            if !is_dns1123_subdomain(&d) {
+                self.report(
+                    compat,
+                    &origin,
+                    "Invalid dns_domain",
+                    &format!("{d:?} is not a lower-case DNS name (letters, digits, '-' and '.', at most 253 characters), as kubeadm requires"),
+                    "Use a domain such as \"cluster.local\".",
+                );
+            }
+        }
+        if let Input::Given(d, origin) = self.input(compat, &["cluster", "etcd", "data_dir"], CapiField::EtcdDataDir) {
+            if !d.starts_with('/') {
+                self.report(
+                    compat,
+                    &origin,
+                    "Invalid etcd data_dir",
+                    &format!("{d:?} is not an absolute path, which kubeadm requires"),
+                    "Use an absolute directory such as \"/var/lib/etcd\".",
+                );
+            }
+        }
+        self.check_cert_sans(compat);
+        self.check_node_registration();
+
+        // The CA and the token, when they are known.
+        let ca = c.get("cluster_ca");
+        if ca.is_null() {
+            let detail = match out.role {
+                Some(r) => format!(
+                    "A {} node needs the cluster CA ({}); set cluster_ca = kubeadm_cluster_ca.<name>.",
+                    r.as_str(),
+                    if r.is_control_plane() { "its keys go to /etc/kubernetes/pki" } else { "joins pin its hash" }
+                ),
+                None => "Set cluster_ca = kubeadm_cluster_ca.<name>.".into(),
+            };
+            err(self.diags, AttrPath::attr("cluster_ca"), "Missing cluster_ca", detail);
+        } else if ca.is_wholly_known() {
+            let empty = |f: &&str| ca.get(f).as_str().is_none_or(str::is_empty);
+            if out.role.is_some_and(Role::is_control_plane) {
+                let missing: Vec<&str> = CA_FIELDS[..8].iter().copied().filter(empty).collect();
+                if !missing.is_empty() {
+                    err(
+                        self.diags,
+                        AttrPath::attr("cluster_ca"),
+                        "Incomplete cluster_ca",
+                        format!("A control-plane node needs every CA pair; missing: {}.", missing.join(", ")),
+                    );
+                }
+            }
+            if empty(&"ca_cert_hash") {
+                err(
+                    self.diags,
+                    AttrPath::attr("cluster_ca"),
+                    "Incomplete cluster_ca",
+                    "cluster_ca has no ca_cert_hash; pass the whole kubeadm_cluster_ca resource.".into(),
+                );
+            }
+        }
+        let tok = c.get("bootstrap_token");
+        if !tok.is_null() && tok.is_wholly_known() {
+            let token = tok.get("token").as_str().unwrap_or_default();
+            if crate::bootstrap::token::BootstrapToken::parse(token).is_err() {
+                err(
+                    self.diags,
+                    AttrPath::attr("bootstrap_token"),
+                    "Invalid bootstrap_token",
+                    "bootstrap_token.token is not a kubeadm token; pass the whole kubeadm_bootstrap_token resource."
+                        .into(),
+                );
+            }
+        }
+        out
+    }
+
+    /// The pod and service subnets: kubeadm's `ValidateNetworking` rules, and
+    /// no pod CIDR overlapping a service CIDR.
+    fn check_networks(&mut self, compat: &Compat) {
+        let services = match self.input(compat, &["cluster", "service_subnet"], CapiField::ServiceSubnet) {
+            // The schema's default.
+            Input::Absent => Input::Given(
+                DEFAULT_SERVICE_SUBNET.to_string(),
+                Origin::Attr(AttrPath::attr("cluster").then_attr("service_subnet")),
+            ),
+            other => other,
+        };
+        let svc = match &services {
+            Input::Given(text, origin) => {
+                match parse_subnets(text, MIN_SERVICE_ADDRESSES, DEFAULT_SERVICE_SUBNET)
+                    .and_then(|s| service_subnet_size(&s).map(|()| s))
+                {
+                    Ok(s) => Some(s),
+                    Err(why) => {
+                        self.report(
+                            compat,
+                            origin,
+                            "Invalid service_subnet",
+                            &why,
+                            "Give the service network as one CIDR, or an IPv4 and an IPv6 CIDR separated by a comma for dual stack.",
+                        );
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        let Input::Given(pod_text, pod_origin) = self.input(compat, &["cluster", "pod_subnet"], CapiField::PodSubnet)
+        else {
+            return;
+        };
+        let pods = match parse_subnets(&pod_text, MIN_POD_ADDRESSES, "192.168.0.0/16") {
+            Ok(p) => p,
+            Err(why) => {
+                self.report(
+                    compat,
+                    &pod_origin,
+                    "Invalid pod_subnet",
+                    &why,
+                    "Give the pod network as one CIDR, or an IPv4 and an IPv6 CIDR separated by a comma for dual stack.",
+                );
+                return;
+            }
+        };
+        // kubeadm skips the node-mask rule when the controller manager does not allocate node ranges.
+        let allocates = self.controller_manager_arg(compat, "allocate-node-cidrs");
+        if allocates.as_ref().is_some_and(|a| a.as_deref() != Some("false")) {
+            if let Err(why) = pod_subnet_node_mask(&pods, |flag| self.controller_manager_arg(compat, flag)) {
+                self.report(
+                    compat,
+                    &pod_origin,
+                    "Invalid pod_subnet",
+                    &why,
+                    "kubeadm refuses this pod subnet with the controller manager's per-node ranges.",
+                );
+                return;
+            }
+        }
+        if let (Some(svc), Input::Given(svc_text, _)) = (&svc, &services) {
+            let clash = pods.iter().find_map(|p| svc.iter().find(|s| p.overlaps(s)).map(|s| (p, s)));
+            if let Some((p, s)) = clash {
+                self.report(
+                    compat,
+                    &pod_origin,
+                    "Overlapping subnets",
+                    &format!("pod_subnet {pod_text:?} overlaps service_subnet {svc_text:?} ({p} and {s})"),
+                    "Pick disjoint ranges.",
+                );
+            }
+        }
+    }
+
+    /// `cluster.api_server.cert_sans` (or the manifests' `certSANs`):
+    /// kubeadm's `ValidateCertSANs`.
+    fn check_cert_sans(&mut self, compat: &Compat) {
+        let cl = self.config.get("cluster");
+        let api = cl.get("api_server");
+        let sans = api.get("cert_sans");
+        if cl.is_unknown() || api.is_unknown() || sans.is_unknown() {
+            return;
+        }
+        let at = AttrPath::attr("cluster").then_attr("api_server").then_attr("cert_sans");
+        let bad = |s: &str| !valid_cert_san(s);
+        let found: Vec<(Origin, String)> = match sans.as_elements() {
+            Some(items) => items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, v)| {
+                    v.as_str().filter(|s| bad(s)).map(|s| (Origin::Attr(at.clone().then_index(i)), s.to_string()))
+                })
+                .collect(),
+            None => match compat {
+                Compat::On(m) => m
+                    .spec
+                    .cluster
+                    .iter()
+                    .flat_map(|c| c.api_server.cert_sans.iter())
+                    .filter(|s| bad(s))
+                    .map(|s| (Origin::Capi(CapiField::CertSans), s.clone()))
+                    .take(1)
+                    .collect(),
+                _ => Vec::new(),
+            },
+        };
+        for (origin, s) in found.into_iter().take(MAX_REPORTED) {
+            self.report(
+                compat,
+                &origin,
+                "Invalid cert_sans",
+                &format!("{s:?} is neither an IP address, a lower-case DNS name nor a wildcard DNS name (*.example.com), as kubeadm requires"),
+                "Fix or remove the entry.",
+            );
+        }
+    }
+
+    /// Node labels and taints, as the API server and the kubelet check them.
+    fn check_node_registration(&mut self) {
+        let n = self.config.get("node");
+        if n.is_unknown() {
+            return;
+        }
+        let at = AttrPath::attr("node");
+        let labels = n.get("labels");
+        let mut found = Diagnostics::new();
+        for (k, v) in labels.as_entries().into_iter().flatten() {
+            let Some(v) = v.as_str() else { continue };
+            if let Err(why) = check_node_label(k, v) {
+                err(&mut found, at.clone().then_attr("labels"), "Invalid node label", format!("{k:?} = {v:?}: {why}."));
+            }
+        }
+        for (i, t) in n.get("taints").as_elements().unwrap_or_default().iter().enumerate() {
+            let Some(key) = t.get("key").as_str() else { continue };
+            let value = t.get("value");
+            if value.is_unknown() {
+                continue;
+            }
+            let path = at.clone().then_attr("taints").then_index(i);
+            if let Err(why) = check_taint(key, None) {
+                err(&mut found, path.then_attr("key"), "Invalid taint", format!("Taint key {key:?}: {why}."));
+            } else if let Err(why) = check_taint(key, value.as_str()) {
+                err(&mut found, path.then_attr("value"), "Invalid taint", format!("Taint {key:?}: {why}."));
+            }
+        }
+        let hidden = found.0.len().saturating_sub(MAX_REPORTED);
+        self.diags.0.extend(found.0.into_iter().take(MAX_REPORTED));
+        if hidden > 0 {
+            err(
+                self.diags,
+                at,
+                "More problems in node",
+                format!("{hidden} more problems like the ones above are not shown; fix those first."),
             );
         }
     }
@@ -762,49 +1314,17 @@ impl Reader<'_> {
         }
     }
 
-    /// Checks on partially known configurations (validation with unknowns).
-    fn check_partial(&mut self) {
+    /// What else can be checked on partially known configurations: files,
+    /// and the artifacts (a missing manifest is a plan error even while the
+    /// CA and the token are still unknown).
+    fn check_partial(&mut self, version: Option<&KubernetesVersion>) {
         let c = self.config;
-        let role = c.get("role").as_str().and_then(Role::parse);
-        if role.is_some_and(|r| r != Role::Init)
-            && c.get("cluster").get("control_plane_endpoint").is_null()
-            && c.get("cluster").is_known()
-            && c.get("capi_manifests").is_null()
-        {
-            err(
-                self.diags,
-                AttrPath::attr("cluster").then_attr("control_plane_endpoint"),
-                "Missing control_plane_endpoint",
-                "Joins need cluster.control_plane_endpoint.".into(),
-            );
-        }
-        if c.get("cluster_ca").is_null() {
-            err(
-                self.diags,
-                AttrPath::attr("cluster_ca"),
-                "Missing cluster_ca",
-                "Set cluster_ca = kubeadm_cluster_ca.<name>.".into(),
-            );
-        }
         self.files();
-        // Broken Cluster API manifests fail early, whatever else is unknown.
-        if c.get("capi_manifests").is_known() && c.get("capi_secrets").is_wholly_known() {
-            let capi = self.capi();
-            if let Some(m) = capi.as_ref().map(Option::as_ref) {
-                self.required(m);
-            }
-        } else if c.get("capi_manifests").is_null() {
-            self.required(None);
-        }
-        // A missing manifest is a plan error even while other inputs (the CA,
-        // the token) are still unknown.
-        let version =
-            c.get("cluster").get("kubernetes_version").as_str().and_then(|v| KubernetesVersion::parse(v).ok());
         let os =
             c.get("operating_system").as_str().and_then(OperatingSystem::parse).unwrap_or(OperatingSystem::Flatcar);
         if let Some(version) = version {
-            if self.fetch_manifest && c.get("kubernetes_artifacts").is_wholly_known() {
-                self.artifacts(os, &version);
+            if c.get("kubernetes_artifacts").is_wholly_known() {
+                self.artifacts(os, version);
             }
         }
     }
@@ -948,23 +1468,414 @@ mod tests {
 
     #[test]
     fn cidrs_and_overlaps() {
-        let a = parse_cidrs("10.96.0.0/12").unwrap()[0];
-        let b = parse_cidrs("10.100.0.0/16").unwrap()[0];
-        let c = parse_cidrs("192.168.0.0/16").unwrap()[0];
-        assert!(overlaps(a, b));
-        assert!(!overlaps(a, c));
-        assert!(parse_cidrs("10.0.0.0/33").is_none());
-        assert!(parse_cidrs("fd00::/108,10.0.0.0/8").is_some());
-        assert!(parse_cidrs("nope").is_none());
+        let one = |s: &str| parse_subnets(s, 1, "x").unwrap()[0];
+        let (a, b, c) = (one("10.96.0.0/12"), one("10.100.0.0/16"), one("192.168.0.0/16"));
+        assert!(a.overlaps(&b));
+        assert!(!a.overlaps(&c));
+        assert!(!one("fd00::/108").overlaps(&one("0.0.0.0/0")));
+        for bad in ["10.0.0.0/33", "nope", "", "10.0.0.0/16,", "10.0.0.0/+8", " 10.0.0.0/8", "::/129"] {
+            assert!(parse_subnets(bad, 1, "x").is_err(), "{bad:?}");
+        }
+        assert!(parse_subnets("fd00::/108,10.0.0.0/8", 1, "x").is_ok());
+        // Dual stack: two CIDRs of different families, no more.
+        assert!(parse_subnets("10.0.0.0/8,10.1.0.0/16", 1, "x").unwrap_err().contains("dual stack"));
+        assert!(parse_subnets("10.0.0.0/8,fd00::/64,fd01::/64", 1, "x").is_err());
+        // kubeadm's minimum sizes: 10 service and 14 pod addresses.
+        assert!(parse_subnets("10.0.0.0/29", MIN_SERVICE_ADDRESSES, "x").unwrap_err().contains("too small"));
+        assert!(parse_subnets("10.0.0.0/28", MIN_POD_ADDRESSES, "x").is_ok());
+        assert!(parse_subnets("fd00::/128", MIN_POD_ADDRESSES, "x").is_err());
+        // At most 20 host bits for services.
+        assert!(service_subnet_size(&[one("10.96.0.0/12"), one("fd00::/108")]).is_ok());
+        assert!(service_subnet_size(&[one("10.0.0.0/11")]).unwrap_err().contains("/12"));
+        assert!(service_subnet_size(&[one("fd00::/64")]).unwrap_err().contains("/108"));
+    }
+
+    #[test]
+    fn pod_subnet_node_masks() {
+        let pods = |s: &str| parse_subnets(s, 1, "x").unwrap();
+        let unset = |_: &str| Some(None);
+        assert!(pod_subnet_node_mask(&pods("10.0.0.0/8,fd00::/48"), unset).is_ok());
+        assert!(pod_subnet_node_mask(&pods("10.0.0.0/7"), unset).unwrap_err().contains("2^16"));
+        assert!(pod_subnet_node_mask(&pods("10.0.0.0/25"), unset).unwrap_err().contains("/24"));
+        assert!(pod_subnet_node_mask(&pods("fd00::/108"), unset).unwrap_err().contains("node-cidr-mask-size-ipv6"));
+        let set = |f: &str| Some((f == "node-cidr-mask-size-ipv6").then(|| "120".to_string()));
+        assert!(pod_subnet_node_mask(&pods("fd00::/108"), set).is_ok());
+        let garbage = |_: &str| Some(Some("big".to_string()));
+        assert!(pod_subnet_node_mask(&pods("10.0.0.0/16"), garbage).unwrap_err().contains("integer"));
+        // Unknown flags leave the CIDR unchecked.
+        assert!(pod_subnet_node_mask(&pods("10.0.0.0/25"), |_: &str| None).is_ok());
     }
 
     #[test]
     fn endpoints() {
-        for ok in ["api.example.com", "api.example.com:6443", "10.0.0.1:443", "[fd00::1]:6443"] {
-            assert!(valid_endpoint(ok), "{ok}");
+        for ok in ["api.example.com", "api.example.com:6443", "10.0.0.1:443", "[fd00::1]:6443", "fd00::1", "api"] {
+            assert_eq!(check_endpoint(ok), Ok(()), "{ok}");
         }
-        for bad in ["", "api example", "host:0", "host:99999", "http://x"] {
-            assert!(!valid_endpoint(bad), "{bad}");
+        for bad in [
+            "",
+            "api example",
+            "host:0",
+            "host:99999",
+            "http://x",
+            "API.example.com",
+            "api_x:6443",
+            "[fd00::1]",
+            "host:",
+        ] {
+            assert!(check_endpoint(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn cert_sans() {
+        for ok in ["api.example.com", "10.0.0.1", "fd00::1", "*.example.com"] {
+            assert!(valid_cert_san(ok), "{ok}");
+        }
+        for bad in ["", "API", "a b", "*", "*.", "x.*.com", "https://x"] {
+            assert!(!valid_cert_san(bad), "{bad}");
+        }
+    }
+
+    // ---- the reader on a first plan: the CA and the token still unknown ----
+
+    fn obj(pairs: &[(&str, Value)]) -> Value {
+        Value::Object(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+    }
+
+    /// Sets `path` (dotted, objects created on the way) in `v`.
+    fn with(mut v: Value, path: &str, x: Value) -> Value {
+        fn set(v: &mut Value, steps: &[&str], x: Value) {
+            if !matches!(v, Value::Object(_)) {
+                *v = obj(&[]);
+            }
+            match steps {
+                [last] => v.set(last, x),
+                [first, rest @ ..] => set(v.get_mut(first).expect("an object"), rest, x),
+                [] => {}
+            }
+        }
+        set(&mut v, &path.split('.').collect::<Vec<_>>(), x);
+        v
+    }
+
+    /// A worker whose CA and token are resources created in the same apply.
+    fn first_plan() -> Value {
+        obj(&[
+            ("role", Value::from("worker")),
+            ("cluster_ca", Value::unknown()),
+            ("bootstrap_token", Value::unknown()),
+            (
+                "cluster",
+                obj(&[
+                    ("name", Value::from("prod")),
+                    ("kubernetes_version", Value::from("v1.31.4")),
+                    ("control_plane_endpoint", Value::from("api.prod.example.com:6443")),
+                    ("pod_subnet", Value::from("192.168.0.0/16")),
+                ]),
+            ),
+        ])
+    }
+
+    /// The same worker once the CA and the token exist.
+    fn all_known() -> Value {
+        let ca = obj(&CA_FIELDS.map(|f| (f, Value::from(if f == "ca_cert_hash" { "sha256:00" } else { "pem" }))));
+        let token = obj(&[
+            ("token", Value::from("abcdef.0123456789abcdef")),
+            ("expires_at", Value::Null),
+            ("description", Value::Null),
+            ("usages", Value::string_list(["signing", "authentication"])),
+            ("groups", Value::string_list(["system:bootstrappers:kubeadm:default-node-token"])),
+        ]);
+        with(with(first_plan(), "cluster_ca", ca), "bootstrap_token", token)
+    }
+
+    fn read(config: &Value) -> (Option<NodeSpec>, Diagnostics) {
+        let mut diags = Diagnostics::new();
+        let spec = Reader { config, diags: &mut diags, fetch_manifest: false, prefetched: None }.read();
+        (spec, diags)
+    }
+
+    fn path(s: &str) -> AttrPath {
+        let mut p = AttrPath::root();
+        for part in s.split('.') {
+            p = match part.split_once('[') {
+                Some((name, i)) => p.then_attr(name).then_index(i.trim_end_matches(']').parse().unwrap()),
+                None => p.then_attr(part),
+            };
+        }
+        p
+    }
+
+    /// Reads `config` and requires exactly one error: `summary` at `at`, its
+    /// detail containing every one of `detail`. Returns the detail.
+    #[track_caller]
+    fn one_error(config: &Value, summary: &str, at: &str, detail: &[&str]) -> String {
+        let (spec, diags) = read(config);
+        assert!(spec.is_none());
+        let errors: Vec<&Diagnostic> = diags.iter().filter(|d| d.is_error()).collect();
+        assert_eq!(errors.len(), 1, "want one error {summary:?}, got: {errors:#?}");
+        let e = errors[0];
+        assert_eq!(e.summary, summary, "{e}");
+        assert_eq!(e.path, Some(path(at)), "{e}");
+        for d in detail {
+            assert!(e.detail.contains(d), "{e} lacks {d:?}");
+        }
+        e.detail.clone()
+    }
+
+    #[test]
+    fn first_plan_good_inputs_pass() {
+        let (spec, diags) = read(&first_plan());
+        assert!(spec.is_none(), "the CA and token are unknown");
+        assert!(diags.is_empty(), "{diags:?}");
+        let (spec, diags) = read(&all_known());
+        assert!(diags.is_empty(), "{diags:?}");
+        assert!(spec.is_some());
+    }
+
+    #[test]
+    fn first_plan_refuses_bad_subnets() {
+        let c = |k: &str, v: &str| with(first_plan(), &format!("cluster.{k}"), Value::from(v));
+        one_error(&c("pod_subnet", "10.0.0.0/33"), "Invalid pod_subnet", "cluster.pod_subnet", &["\"10.0.0.0/33\""]);
+        one_error(&c("pod_subnet", "192.168.0.0/16,nope"), "Invalid pod_subnet", "cluster.pod_subnet", &["nope"]);
+        one_error(
+            &c("pod_subnet", "10.0.0.0/8,10.1.0.0/16"),
+            "Invalid pod_subnet",
+            "cluster.pod_subnet",
+            &["dual stack"],
+        );
+        // kubeadm's node-mask rule: a /25 cannot hold a node's /24.
+        one_error(
+            &c("pod_subnet", "10.0.0.0/25"),
+            "Invalid pod_subnet",
+            "cluster.pod_subnet",
+            &["node-cidr-mask-size-ipv4"],
+        );
+        // ... unless the controller manager does not allocate node ranges.
+        let no_alloc = with(
+            c("pod_subnet", "10.0.0.0/25"),
+            "cluster.controller_manager.extra_args",
+            obj(&[("allocate-node-cidrs", Value::from("false"))]),
+        );
+        assert!(read(&no_alloc).1.is_empty());
+        one_error(
+            &c("service_subnet", "10.0.0.0/33"),
+            "Invalid service_subnet",
+            "cluster.service_subnet",
+            &["10.0.0.0/33"],
+        );
+        one_error(&c("service_subnet", "10.0.0.0/8"), "Invalid service_subnet", "cluster.service_subnet", &["/12"]);
+        one_error(&c("service_subnet", "banana"), "Invalid service_subnet", "cluster.service_subnet", &["banana"]);
+    }
+
+    #[test]
+    fn first_plan_refuses_overlapping_subnets() {
+        let both = |pod: &str, svc: &str| {
+            with(with(first_plan(), "cluster.pod_subnet", Value::from(pod)), "cluster.service_subnet", Value::from(svc))
+        };
+        one_error(
+            &both("10.96.0.0/16", "10.96.0.0/12"),
+            "Overlapping subnets",
+            "cluster.pod_subnet",
+            &["10.96.0.0/16", "10.96.0.0/12"],
+        );
+        // Against the default service subnet (10.96.0.0/12).
+        one_error(
+            &with(first_plan(), "cluster.pod_subnet", Value::from("10.100.0.0/16")),
+            "Overlapping subnets",
+            "cluster.pod_subnet",
+            &["10.96.0.0/12"],
+        );
+        // Any pod CIDR against any service CIDR: the IPv6 halves clash here.
+        one_error(
+            &both("10.244.0.0/16,fd00:1::/56", "fd00:1::/112,10.96.0.0/12"),
+            "Overlapping subnets",
+            "cluster.pod_subnet",
+            &["fd00:1::/56 and fd00:1::/112"],
+        );
+        assert!(read(&both("10.244.0.0/16,fd00:1::/56", "10.96.0.0/12,fd00:2::/112")).1.is_empty());
+    }
+
+    #[test]
+    fn first_plan_refuses_bad_cluster_settings() {
+        let c = |k: &str, v: &str| with(first_plan(), &format!("cluster.{k}"), Value::from(v));
+        one_error(
+            &c("kubernetes_version", "v1.14.0"),
+            "Unsupported Kubernetes version",
+            "cluster.kubernetes_version",
+            &["v1.14.0", "1.22"],
+        );
+        one_error(
+            &c("kubernetes_version", "latest"),
+            "Unsupported Kubernetes version",
+            "cluster.kubernetes_version",
+            &["latest"],
+        );
+        one_error(&c("dns_domain", "Cluster.Local"), "Invalid dns_domain", "cluster.dns_domain", &["Cluster.Local"]);
+        for e in ["https://api:6443", "api:99999", "api example", "API.example.com", "[fd00::1]"] {
+            one_error(
+                &c("control_plane_endpoint", e),
+                "Invalid control_plane_endpoint",
+                "cluster.control_plane_endpoint",
+                &[e],
+            );
+        }
+        one_error(&c("etcd.data_dir", "var/lib/etcd"), "Invalid etcd data_dir", "cluster.etcd.data_dir", &["absolute"]);
+        one_error(
+            &with(first_plan(), "cluster.api_server.cert_sans", Value::string_list(["api.example.com", "not a name"])),
+            "Invalid cert_sans",
+            "cluster.api_server.cert_sans[1]",
+            &["not a name"],
+        );
+        // A join without an endpoint, and no CA at all.
+        one_error(
+            &with(first_plan(), "cluster.control_plane_endpoint", Value::Null),
+            "Missing control_plane_endpoint",
+            "cluster.control_plane_endpoint",
+            &["worker"],
+        );
+        one_error(&with(first_plan(), "cluster_ca", Value::Null), "Missing cluster_ca", "cluster_ca", &["worker"]);
+    }
+
+    #[test]
+    fn first_plan_refuses_bad_labels_and_taints() {
+        one_error(
+            &with(first_plan(), "node.labels", obj(&[("node-role.kubernetes.io/worker", Value::from(""))])),
+            "Invalid node label",
+            "node.labels",
+            &["kubelet"],
+        );
+        one_error(
+            &with(first_plan(), "node.labels", obj(&[("pool", Value::from("a b"))])),
+            "Invalid node label",
+            "node.labels",
+            &["a b"],
+        );
+        let taint = |k: &str, v: &str| {
+            Value::List(vec![obj(&[
+                ("key", Value::from(k)),
+                ("value", Value::from(v)),
+                ("effect", Value::from("NoSchedule")),
+            ])])
+        };
+        one_error(
+            &with(first_plan(), "node.taints", taint("bad key", "x")),
+            "Invalid taint",
+            "node.taints[0].key",
+            &["bad key"],
+        );
+        one_error(
+            &with(first_plan(), "node.taints", taint("ok", "x y")),
+            "Invalid taint",
+            "node.taints[0].value",
+            &["x y"],
+        );
+    }
+
+    const WORKER_YAML: &str = include_str!("../../tests/fixtures/capi/v1beta1/worker.yaml");
+
+    /// Compat mode: only the manifests, the CA and the token unknown.
+    fn capi_first_plan(manifests: &str) -> Value {
+        obj(&[
+            ("cluster_ca", Value::unknown()),
+            ("bootstrap_token", Value::unknown()),
+            ("capi_manifests", Value::from(manifests)),
+        ])
+    }
+
+    #[test]
+    fn first_plan_refuses_what_the_manifests_give() {
+        assert!(read(&capi_first_plan(WORKER_YAML)).1.iter().all(|d| !d.is_error()));
+        let detail = one_error(
+            &capi_first_plan(&WORKER_YAML.replace("version: v1.31.4", "version: v1.14.0")),
+            "Unsupported Kubernetes version",
+            "capi_manifests",
+            &["Machine default/demo-worker-0 (document 2), spec.version", "v1.14.0", "1.22"],
+        );
+        assert!(detail.contains("cluster.kubernetes_version"), "{detail}");
+        // The HCL version overrides the Machine's.
+        let over = with(
+            capi_first_plan(&WORKER_YAML.replace("version: v1.31.4", "version: v1.14.0")),
+            "cluster.kubernetes_version",
+            Value::from("v1.31.4"),
+        );
+        assert!(read(&over).1.iter().all(|d| !d.is_error()));
+        one_error(
+            &with(capi_first_plan(WORKER_YAML), "cluster.kubernetes_version", Value::from("v1.14.0")),
+            "Unsupported Kubernetes version",
+            "cluster.kubernetes_version",
+            &["v1.14.0"],
+        );
+        one_error(
+            &capi_first_plan(&WORKER_YAML.replace("- 192.168.0.0/16", "- 192.168.0.0/33")),
+            "Invalid pod_subnet",
+            "capi_manifests",
+            &["Cluster default/demo (document 1), spec.clusterNetwork.pods.cidrBlocks", "192.168.0.0/33"],
+        );
+        one_error(
+            &capi_first_plan(&WORKER_YAML.replace("- 192.168.0.0/16", "- 10.96.0.0/16")),
+            "Overlapping subnets",
+            "capi_manifests",
+            &["spec.clusterNetwork.pods.cidrBlocks", "10.96.0.0/12"],
+        );
+        one_error(
+            &capi_first_plan(&WORKER_YAML.replace("serviceDomain: cluster.local", "serviceDomain: Cluster_Local")),
+            "Invalid dns_domain",
+            "capi_manifests",
+            &["spec.clusterNetwork.serviceDomain"],
+        );
+        // A MachineDeployment gives the version at its own path.
+        let md = include_str!("../../tests/fixtures/capi/v1beta1/machinedeployment.yaml");
+        assert!(md.contains("version: v1.30.8"));
+        one_error(
+            &capi_first_plan(&md.replace("version: v1.30.8", "version: v1.14.0")),
+            "Unsupported Kubernetes version",
+            "capi_manifests",
+            &["spec.template.spec.version"],
+        );
+        // Unknown manifests: nothing to say yet.
+        assert!(read(&with(capi_first_plan(""), "capi_manifests", Value::unknown())).1.is_empty());
+    }
+
+    #[test]
+    fn every_capi_fixture_passes_the_checks() {
+        macro_rules! fixtures {
+            ($($f:literal),*) => { [$(($f, include_str!(concat!("../../tests/fixtures/capi/", $f)))),*] };
+        }
+        for (name, yaml) in fixtures!(
+            "v1beta1/init.yaml",
+            "v1beta1/control-plane-join.yaml",
+            "v1beta1/worker.yaml",
+            "v1beta1/machinedeployment.yaml",
+            "v1beta1/kubeadmcontrolplane.yaml",
+            "v1beta2/init.yaml",
+            "v1beta2/control-plane-join.yaml",
+            "v1beta2/worker.yaml",
+            "v1beta2/machinedeployment.yaml",
+            "v1beta2/kubeadmcontrolplane.yaml"
+        ) {
+            let (_, diags) = read(&capi_first_plan(yaml));
+            assert!(!diags.has_errors(), "{name}: {diags:?}");
+        }
+    }
+
+    #[test]
+    fn known_inputs_report_once() {
+        // Everything known: the same checks, each error once.
+        let bad = with(all_known(), "cluster.pod_subnet", Value::from("10.0.0.0/33"));
+        one_error(&bad, "Invalid pod_subnet", "cluster.pod_subnet", &["10.0.0.0/33"]);
+        let bad = with(all_known(), "cluster.kubernetes_version", Value::from("v1.14.0"));
+        one_error(&bad, "Unsupported Kubernetes version", "cluster.kubernetes_version", &["v1.14.0"]);
+        let bad = with(all_known(), "node.labels", obj(&[("kubernetes.io/role", Value::from("x"))]));
+        one_error(&bad, "Invalid node label", "node.labels", &["kubernetes.io/role"]);
+        let ca = with(all_known(), "cluster_ca.ca_cert_hash", Value::from(""));
+        one_error(&ca, "Incomplete cluster_ca", "cluster_ca", &["ca_cert_hash"]);
+        let token = with(all_known(), "bootstrap_token.token", Value::from("nope"));
+        one_error(&token, "Invalid bootstrap_token", "bootstrap_token", &["not a kubeadm token"]);
+        // The schema no longer reports versions itself, so validation shows one error.
+        let mut diags = Diagnostics::new();
+        let bad = with(all_known(), "cluster.kubernetes_version", Value::from("v1.14.0"));
+        crate::tfplugin::planning::validate(&input_block(), &bad, &AttrPath::root(), &mut diags);
+        assert!(diags.is_empty(), "{diags:?}");
     }
 }

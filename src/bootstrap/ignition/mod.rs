@@ -40,7 +40,9 @@ use crate::bootstrap::node::{IgnitionVersion, NodeSpec, OperatingSystem};
 
 // Names shared with the kubeadm renderer: where its YAML and patches go, and
 // the placeholders the bootstrap script fills in at boot.
-use crate::bootstrap::kubeadm::{CONFIG_PATH, NODE_NAME_PLACEHOLDER, PATCHES_DIR, PROVIDER_ID_PLACEHOLDER};
+use crate::bootstrap::kubeadm::{
+    CONFIG_PATH, NODE_NAME_PLACEHOLDER, PATCHES_DIR, PROVIDER_ID_PLACEHOLDER, TOKEN_TTL_PLACEHOLDER,
+};
 
 /// How long a node keeps trying to fetch the config its pointer names, in
 /// seconds. Without a limit Ignition retries a dead URL forever and the
@@ -61,6 +63,30 @@ pub struct Rendered {
 /// paths, never file contents or key material.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IgnitionError {
+    /// kubeadm before 1.31 needs crictl, the image has none, and the
+    /// artifacts bring none.
+    #[error(
+        "kubeadm {version} needs crictl (its preflight check FileExisting-crictl is mandatory before 1.31, and it \
+         pulls images with it), and {os} does not ship it: add crictl to kubernetes_artifacts (a \
+         crictl-<version>-linux-<arch>.tar.gz archive from cri-tools, extracted into {bin_dir}, or a plain file \
+         named crictl), or use Kubernetes 1.31 or newer"
+    )]
+    MissingCrictl {
+        /// The Kubernetes version.
+        version: String,
+        /// The operating system.
+        os: &'static str,
+        /// Where binaries go on that OS.
+        bin_dir: &'static str,
+    },
+    /// The bootstrap token's expiry is not an RFC 3339 time.
+    #[error("bootstrap_token expires_at {expires:?} is not an RFC 3339 time: {reason}")]
+    TokenExpiry {
+        /// The value given.
+        expires: String,
+        /// What the parser said.
+        reason: String,
+    },
     /// An `additional_ignition` entry that is not a JSON object.
     #[error("additional_ignition[{index}] is not an Ignition config: {reason}")]
     AdditionalNotJson {
@@ -232,6 +258,7 @@ impl IgnitionError {
             | IgnitionError::ReadOnlyPath { what, .. }
             | IgnitionError::BadMode { what, .. } => Some(what),
             IgnitionError::DuplicatePath { second, .. } => Some(second),
+            IgnitionError::MissingCrictl { .. } => Some("kubernetes_artifacts"),
             _ => None,
         }
     }

@@ -61,6 +61,10 @@ pub(crate) struct Profile {
     pub update_policy_path: &'static str,
     pub update_policy: &'static str,
     pub time_sync: TimeSync,
+    /// Whether the image has `crictl`. kubeadm before 1.31 calls it (its
+    /// preflight check `FileExisting-crictl` is mandatory, and it pulls and
+    /// lists images with it); Fedora CoreOS does not ship it.
+    pub ships_crictl: bool,
 }
 
 const FLATCAR: Profile = Profile {
@@ -82,6 +86,7 @@ const FLATCAR: Profile = Profile {
     // which apply on the next reboot the operator chooses (or kured's).
     update_policy: "REBOOT_STRATEGY=off\n",
     time_sync: TimeSync::Timesyncd,
+    ships_crictl: true,
 };
 
 const FEDORA_COREOS: Profile = Profile {
@@ -104,6 +109,7 @@ const FEDORA_COREOS: Profile = Profile {
                     # Switch to strategy = \"fleet_lock\" with a lock server to update safely.\n\
                     [updates]\nenabled = false\n",
     time_sync: TimeSync::Chrony,
+    ships_crictl: false,
 };
 
 impl Profile {

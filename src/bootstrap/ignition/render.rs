@@ -18,7 +18,7 @@ use super::types::{
 };
 use super::units::{self, Archive, Bootstrap};
 use super::{IgnitionError, Rendered, CONFIG_PATH, NODE_NAME_PLACEHOLDER, PATCHES_DIR, PROVIDER_ID_PLACEHOLDER};
-use crate::bootstrap::node::{Artifacts, IgnitionVersion, NameFrom, NodeSpec, RemoteFile};
+use crate::bootstrap::node::{Artifacts, IgnitionVersion, NameFrom, NodeSpec, RemoteFile, Role};
 
 /// Where generated entries come from, in duplicate-path errors.
 const GENERATED: &str = "the generated node config";
@@ -281,10 +281,33 @@ fn artifacts(b: &mut Builder<'_>) -> Result<(String, bool), IgnitionError> {
         Artifacts::Preinstalled => {
             // The image carries the kubelet's units; only make sure it starts.
             b.unit("kubelet.service").enabled = Some(true);
+            if needs_crictl(b) {
+                b.warnings.push(format!(
+                    "kubeadm {} needs crictl and {} does not ship it: the image must provide it on PATH, or \
+                     kubeadm's preflight fails (FileExisting-crictl)",
+                    b.spec.cluster.kubernetes_version,
+                    b.profile.os.as_str()
+                ));
+            }
             return Ok(("kubeadm".to_owned(), false));
         }
         Artifacts::Remote(files) => files,
     };
+    let brings_crictl = files.iter().any(|f| {
+        let name = file_name(&f.path);
+        if f.extract_to.is_some() {
+            name.starts_with("crictl")
+        } else {
+            name == "crictl"
+        }
+    });
+    if needs_crictl(b) && !brings_crictl {
+        return Err(IgnitionError::MissingCrictl {
+            version: b.spec.cluster.kubernetes_version.to_string(),
+            os: b.profile.os.as_str(),
+            bin_dir: b.profile.bin_dir,
+        });
+    }
     let mut archives = Vec::new();
     for rf in files {
         let file = remote_file(b, rf)?;
@@ -317,6 +340,11 @@ fn artifacts(b: &mut Builder<'_>) -> Result<(String, bool), IgnitionError> {
         b.service(units::ARTIFACTS_UNIT, units::artifacts_service(&archives), true);
     }
     Ok((kubeadm, unpacks))
+}
+
+/// kubeadm before 1.31 calls crictl; does this image lack it?
+fn needs_crictl(b: &Builder<'_>) -> bool {
+    !b.profile.ships_crictl && b.spec.cluster.kubernetes_version.minor < 31
 }
 
 fn remote_file(b: &Builder<'_>, rf: &RemoteFile) -> Result<File, IgnitionError> {
@@ -394,6 +422,17 @@ fn control_plane(b: &mut Builder<'_>) -> Result<(), IgnitionError> {
     Ok(())
 }
 
+/// The seeded token's expiry on an init node, for the bootstrap script.
+fn token_expiry(spec: &NodeSpec) -> Result<Option<(String, i64)>, IgnitionError> {
+    if spec.role != Role::Init {
+        return Ok(None);
+    }
+    let Some(expires) = &spec.bootstrap_token.expires else { return Ok(None) };
+    let at = time::OffsetDateTime::parse(expires, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| IgnitionError::TokenExpiry { expires: expires.clone(), reason: e.to_string() })?;
+    Ok(Some((expires.clone(), at.unix_timestamp())))
+}
+
 /// The bootstrap script and unit, and the health check.
 fn bootstrap(b: &mut Builder<'_>, kubeadm: &str, unpacks_archives: bool) -> Result<(), IgnitionError> {
     let spec = b.spec;
@@ -406,6 +445,7 @@ fn bootstrap(b: &mut Builder<'_>, kubeadm: &str, unpacks_archives: bool) -> Resu
         pre_commands: &spec.pre_kubeadm_commands,
         post_commands: &spec.post_kubeadm_commands,
         verbosity: spec.node.kubeadm_verbosity,
+        token_expires: token_expiry(spec)?,
     };
     b.inline(units::BOOTSTRAP_SCRIPT, units::bootstrap_script(&plan).as_bytes(), MODE_SCRIPT)?;
     b.service(units::BOOTSTRAP_UNIT, units::bootstrap_service(&plan), true);

@@ -692,8 +692,21 @@ fn binary_dirs() {
 /// the commands that would touch the host. Returns the directory, the exit
 /// status and the fake kubeadm's log.
 fn run_bootstrap(role: Role, succeed_on: u32, post: &str, runs: usize) -> (tempfile::TempDir, Vec<bool>, String) {
+    run_bootstrap_with(role, succeed_on, post, runs, None)
+}
+
+/// As `run_bootstrap`, with the bootstrap token expiring at `expires`.
+fn run_bootstrap_with(
+    role: Role,
+    succeed_on: u32,
+    post: &str,
+    runs: usize,
+    expires: Option<String>,
+) -> (tempfile::TempDir, Vec<bool>, String) {
     let mut s = spec(role, OperatingSystem::Flatcar);
     s.post_kubeadm_commands = vec![post.to_owned()];
+    let seeds_ttl = expires.is_some();
+    s.bootstrap_token.expires = expires;
     let v = rendered(&s);
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().to_str().unwrap().to_owned();
@@ -715,6 +728,7 @@ fn run_bootstrap(role: Role, succeed_on: u32, post: &str, runs: usize) -> (tempf
          reset) echo reset >>\"$LOG\"; rm -rf \"$pki\"; mkdir -p \"$pki\" ;;\n\
          *) n=$(( $(cat \"$ROOT/count\" 2>/dev/null || echo 0) + 1 )); echo \"$n\" >\"$ROOT/count\"\n\
          \x20  echo \"$1 $2 $3 pki:$(ls \"$pki\" 2>/dev/null | tr '\\n' ' ')\" >>\"$LOG\"\n\
+         \x20  case \"$3\" in *kubeadm-init.yaml) grep -h 'ttl:' \"$3\" >>\"$LOG\" ;; esac\n\
          \x20  echo leaf >\"$pki/apiserver.crt\" 2>/dev/null\n\
          \x20  [ \"$n\" -ge \"$SUCCEED_ON\" ] ;;\n\
          esac\n",
@@ -731,6 +745,10 @@ fn run_bootstrap(role: Role, succeed_on: u32, post: &str, runs: usize) -> (tempf
         if path.starts_with("/etc/kubernetes/pki/") || path == "/etc/kubeadm/config.yaml" {
             write(format!("{root}{path}"), &contents(&v, &path));
         }
+    }
+    if seeds_ttl {
+        // What the kubeadm renderer seeds on an init node with an expiring token.
+        write(format!("{root}{CONFIG_PATH}"), &format!("{YAML}bootstrapTokens:\n- ttl: {TOKEN_TTL_PLACEHOLDER}\n"));
     }
     let script = contents(&v, units::BOOTSTRAP_SCRIPT)
         .replace("export PATH=", &format!("export PATH={stubs}:"))
@@ -808,4 +826,67 @@ fn bootstrap_script_gives_up_and_backs_off() {
     let sleeps: Vec<&str> = log.lines().filter(|l| l.starts_with("sleep")).collect();
     assert_eq!(&sleeps[..5], ["sleep 10", "sleep 20", "sleep 40", "sleep 60", "sleep 60"]);
     assert_eq!(sleeps.len(), 29);
+}
+
+#[test]
+fn init_seeds_the_token_lifetime_left_at_boot() {
+    // kubeadm refuses `expires` next to its defaulted `ttl`: the script
+    // writes the lifetime left when kubeadm runs, into a copy of the config.
+    let at = time::OffsetDateTime::now_utc() + time::Duration::hours(1);
+    let expires = crate::bootstrap::token::format_rfc3339(at);
+    let (dir, ok, log) = run_bootstrap_with(Role::Init, 2, "echo after", 1, Some(expires));
+    assert_eq!(ok, [true], "{log}");
+    let run_config = format!("{}/var/lib/kubeadm/kubeadm-init.yaml", dir.path().display());
+    assert_eq!(log.matches(&format!("init --config {run_config}")).count(), 2, "{log}");
+    let ttls: Vec<u64> = log
+        .lines()
+        .filter_map(|l| l.trim().trim_start_matches("- ").strip_prefix("ttl: ")?.strip_suffix('s')?.parse().ok())
+        .collect();
+    assert_eq!(ttls.len(), 2, "{log}");
+    assert!(ttls.iter().all(|t| (3500..=3600).contains(t)), "{ttls:?}");
+    let rendered = std::fs::read_to_string(dir.path().join("etc/kubeadm/config.yaml")).unwrap();
+    assert!(rendered.contains(TOKEN_TTL_PLACEHOLDER), "the rendered config keeps its placeholder");
+    assert!(!rendered.contains("expires"), "{rendered}");
+    let mode = std::fs::metadata(&run_config).unwrap().permissions();
+    assert_eq!(std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777, 0o600);
+
+    // A token that has run out stops the node before kubeadm runs.
+    let past = crate::bootstrap::token::format_rfc3339(time::OffsetDateTime::now_utc() - time::Duration::minutes(5));
+    let (dir, ok, log) = run_bootstrap_with(Role::Init, 1, "echo after", 1, Some(past));
+    assert_eq!(ok, [false]);
+    assert!(!log.contains("init --config"), "{log}");
+    assert!(!dir.path().join("var/lib/kubeadm/bootstrap.done").exists());
+}
+
+#[test]
+fn fedora_coreos_before_1_31_needs_crictl() {
+    let mut s = spec(Role::Worker, OperatingSystem::FedoraCoreos);
+    s.cluster.kubernetes_version = KubernetesVersion::parse("v1.30.6").unwrap();
+    let err = render(&s, &yaml()).unwrap_err();
+    assert!(matches!(err, IgnitionError::MissingCrictl { .. }), "{err}");
+    assert_eq!(err.input(), Some("kubernetes_artifacts"));
+    assert!(err.to_string().contains("FileExisting-crictl"), "{err}");
+    // With cri-tools' archive in the artifacts it renders, and unpacks it.
+    let Artifacts::Remote(files) = &mut s.artifacts else { unreachable!() };
+    files.push(RemoteFile {
+        path: "/opt/kubeadm/artifacts/crictl-v1.30.1-linux-amd64.tar.gz".into(),
+        url: "https://dl.example.com/crictl-v1.30.1-linux-amd64.tar.gz".into(),
+        sha512: sha512_hex(b"crictl"),
+        mode: 0o644,
+        extract_to: Some("/usr/local/bin".into()),
+    });
+    let v = rendered(&s);
+    let unit = units(&v)["kubeadm-artifacts.service"]["contents"].as_str().unwrap().to_owned();
+    assert!(unit.contains("-C /usr/local/bin -xzf /opt/kubeadm/artifacts/crictl-v1.30.1-linux-amd64.tar.gz"), "{unit}");
+    // Flatcar ships crictl; from 1.31 kubeadm does not call it.
+    let mut flatcar = spec(Role::Worker, OperatingSystem::Flatcar);
+    flatcar.cluster.kubernetes_version = KubernetesVersion::parse("v1.30.6").unwrap();
+    assert!(render(&flatcar, &yaml()).is_ok());
+    assert!(render(&spec(Role::Worker, OperatingSystem::FedoraCoreos), &yaml()).is_ok());
+    // Preinstalled binaries: the image must bring it, which is a warning.
+    let mut pre = spec(Role::Worker, OperatingSystem::FedoraCoreos);
+    pre.cluster.kubernetes_version = KubernetesVersion::parse("v1.30.6").unwrap();
+    pre.artifacts = Artifacts::Preinstalled;
+    let r = render(&pre, &yaml()).unwrap();
+    assert!(r.warnings.iter().any(|w| w.contains("crictl")), "{:?}", r.warnings);
 }

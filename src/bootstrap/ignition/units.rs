@@ -9,7 +9,7 @@
 use std::fmt::Write as _;
 
 use super::profile::{Profile, TimeSync};
-use super::{CONFIG_PATH, NODE_NAME_PLACEHOLDER, PROVIDER_ID_PLACEHOLDER};
+use super::{CONFIG_PATH, NODE_NAME_PLACEHOLDER, PROVIDER_ID_PLACEHOLDER, TOKEN_TTL_PLACEHOLDER};
 use crate::bootstrap::node::Role;
 
 /// The unit that runs kubeadm.
@@ -170,6 +170,10 @@ pub(crate) struct Bootstrap<'a> {
     pub post_commands: &'a [String],
     /// kubeadm's `--v` log level.
     pub verbosity: Option<u8>,
+    /// On an init node whose seeded bootstrap token expires: the expiry as
+    /// RFC 3339 and as Unix seconds. The script turns it into the `ttl`
+    /// kubeadm wants, before each try.
+    pub token_expires: Option<(String, i64)>,
 }
 
 /// The oneshot unit running the bootstrap script, once.
@@ -281,6 +285,29 @@ pub(crate) fn bootstrap_script(b: &Bootstrap<'_>) -> String {
         s.push('\n');
     }
 
+    if let Some((rfc3339, unix)) = &b.token_expires {
+        s.push_str(
+            "# kubeadm takes the seeded bootstrap token's lifetime as a ttl (it refuses\n\
+             # ttl together with expires): work out what is left of it for each try.\n",
+        );
+        let _ = writeln!(s, "TOKEN_EXPIRES={rfc3339}");
+        let _ = writeln!(s, "TOKEN_EXPIRES_UNIX={unix}");
+        s.push_str("RUN_CONFIG=\"$STATE_DIR/kubeadm-init.yaml\"\n");
+        s.push_str("write_run_config() {\n");
+        s.push_str("  local left\n");
+        s.push_str("  left=$((TOKEN_EXPIRES_UNIX - $(date +%s)))\n");
+        s.push_str("  if [ \"$left\" -le 0 ]; then\n");
+        s.push_str(
+            "    log \"the bootstrap token expired at $TOKEN_EXPIRES: render this node again with a valid token\"\n",
+        );
+        s.push_str("    exit 1\n  fi\n");
+        s.push_str("  (umask 077 && sed -e \"s|");
+        s.push_str(TOKEN_TTL_PLACEHOLDER);
+        s.push_str("|${left}s|g\" \"$CONFIG\" >\"$RUN_CONFIG.tmp\")\n");
+        s.push_str("  mv \"$RUN_CONFIG.tmp\" \"$RUN_CONFIG\"\n");
+        s.push_str("}\n\n");
+    }
+
     s.push_str(
         "# A try interrupted by a reboot leaves state behind that makes the next one fail.\n\
          if [ -e \"$ATTEMPTED\" ]; then\n\
@@ -298,7 +325,17 @@ pub(crate) fn bootstrap_script(b: &Bootstrap<'_>) -> String {
     s.push_str("for try in $(seq 1 \"$tries\"); do\n");
     let _ = writeln!(s, "  log \"kubeadm {verb}, try $try of $tries\"");
     let v = b.verbosity.map(|n| format!(" --v={n}")).unwrap_or_default();
-    let _ = writeln!(s, "  if \"$KUBEADM\" {verb} --config \"$CONFIG\"{v}; then");
+    let config = match &b.token_expires {
+        Some(_) => {
+            s.push_str(
+                "  write_run_config
+",
+            );
+            "$RUN_CONFIG"
+        }
+        None => "$CONFIG",
+    };
+    let _ = writeln!(s, "  if \"$KUBEADM\" {verb} --config \"{config}\"{v}; then");
     s.push_str("    break\n  fi\n");
     s.push_str("  if [ \"$try\" -eq \"$tries\" ]; then\n");
     let _ = writeln!(s, "    log \"kubeadm {verb} failed $tries times; giving up until the next boot\"");

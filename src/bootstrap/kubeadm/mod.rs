@@ -10,7 +10,8 @@
 //!   `JoinConfiguration` (with `controlPlane: {}` for control planes, whose
 //!   certificates ship with the node config).
 //! * Values only known on the machine are placeholders the boot unit
-//!   substitutes: [`NODE_NAME_PLACEHOLDER`] and [`PROVIDER_ID_PLACEHOLDER`].
+//!   substitutes: [`NODE_NAME_PLACEHOLDER`], [`PROVIDER_ID_PLACEHOLDER`] and,
+//!   on an init node whose token expires, [`TOKEN_TTL_PLACEHOLDER`].
 //! * User patches (`kubeadm_config_patches`) are JSON merge patches applied to
 //!   the serialized typed documents and parsed back strictly, so a misspelt
 //!   field is an error with its path rather than a silently ignored key.
@@ -56,6 +57,12 @@ pub const NODE_NAME_PLACEHOLDER: &str = "__KUBEADM_NODE_NAME__";
 /// Stand-in for the kubelet `provider-id` flag value, replaced at boot with
 /// `aws:///<availability-zone>/<instance-id>` (only with `name_from = aws`).
 pub const PROVIDER_ID_PLACEHOLDER: &str = "__KUBEADM_PROVIDER_ID__";
+/// Stand-in for the seeded bootstrap token's `ttl` on an init node, replaced
+/// at boot with the token's remaining lifetime in seconds (`<n>s`). kubeadm
+/// defaults a missing `ttl` to 24h and then refuses a token that has both
+/// `ttl` and `expires`, so an expiring token can only be seeded as a `ttl`,
+/// and only the booting machine knows how much of it is left.
+pub const TOKEN_TTL_PLACEHOLDER: &str = "__KUBEADM_TOKEN_TTL__";
 /// Where the node config puts the rendered YAML.
 pub const CONFIG_PATH: &str = "/etc/kubeadm/config.yaml";
 /// kubeadm `patches.directory` of Fedora CoreOS control planes; the Ignition

@@ -16,9 +16,9 @@ use super::proxy::{self, KubeProxyConfiguration};
 use super::{patch, v1beta3, v1beta4, Documents, KubeadmError};
 use super::{
     CRI_SOCKET, DEFAULT_API_PORT, DEFAULT_ETCD_DATA_DIR, DOC_CLUSTER, DOC_INIT, DOC_JOIN, DOC_KUBELET, DOC_PROXY,
-    NODE_NAME_PLACEHOLDER, PATCHES_DIR, PROVIDER_ID_PLACEHOLDER,
+    NODE_NAME_PLACEHOLDER, PATCHES_DIR, PROVIDER_ID_PLACEHOLDER, TOKEN_TTL_PLACEHOLDER,
 };
-use crate::bootstrap::node::{ClusterSpec, NameFrom, NodeSpec, OperatingSystem, Role};
+use crate::bootstrap::node::{ClusterSpec, NameFrom, NodeSpec, OperatingSystem, Role, KUBELET_SETTABLE_LABELS};
 
 /// Flex-volume directory on Flatcar (writable, under `/opt`).
 pub const FLATCAR_FLEX_VOLUME_DIR: &str = "/opt/libexec/kubernetes/kubelet-plugins/volume/exec/";
@@ -34,25 +34,6 @@ const NODE_LABELS_FLAG: &str = "node-labels";
 const PROVIDER_ID_FLAG: &str = "provider-id";
 /// Controller manager flag moving the flex-volume directory.
 const FLEX_DIR_FLAG: &str = "flex-volume-plugin-dir";
-
-/// Label keys in the `kubernetes.io`/`k8s.io` namespaces a kubelet may set
-/// on its own node (besides the `kubelet.kubernetes.io` and
-/// `node.kubernetes.io` namespaces).
-const KUBELET_SETTABLE_LABELS: [&str; 13] = [
-    "kubernetes.io/hostname",
-    "kubernetes.io/os",
-    "kubernetes.io/arch",
-    "kubernetes.io/instance-type",
-    "beta.kubernetes.io/os",
-    "beta.kubernetes.io/arch",
-    "beta.kubernetes.io/instance-type",
-    "failure-domain.beta.kubernetes.io/zone",
-    "failure-domain.beta.kubernetes.io/region",
-    "failure-domain.kubernetes.io/zone",
-    "failure-domain.kubernetes.io/region",
-    "topology.kubernetes.io/zone",
-    "topology.kubernetes.io/region",
-];
 
 /// Builds the typed, patched documents for `spec`.
 pub fn build(spec: &NodeSpec) -> Result<Documents, KubeadmError> {
@@ -304,16 +285,30 @@ pub fn endpoint_with_port(endpoint: &str) -> Result<String, KubeadmError> {
     }
 }
 
-/// The bootstrap token `kubeadm init` seeds: `expires` when the token has an
-/// expiry, otherwise `ttl: 0s` (kubeadm's spelling of "never expires"; an
-/// absent ttl would mean 24h).
+/// `ClusterConfiguration.controlPlaneEndpoint`: as given, except that a
+/// bracketed IPv6 address gets the default port, since kubeadm (Go's
+/// SplitHostPort) reads `[2001:db8::10]` without a port as a host name and
+/// refuses it.
+fn cluster_endpoint(endpoint: &str) -> String {
+    if endpoint.starts_with('[') && endpoint.ends_with(']') {
+        format!("{endpoint}:{DEFAULT_API_PORT}")
+    } else {
+        endpoint.to_string()
+    }
+}
+
+/// The bootstrap token `kubeadm init` seeds. kubeadm defaults a missing `ttl`
+/// to 24h and then rejects `ttl` together with `expires`, so the token never
+/// carries `expires`: a token that never expires gets `ttl: 0s`, an expiring
+/// one the [`TOKEN_TTL_PLACEHOLDER`] the bootstrap script replaces with the
+/// lifetime left when `kubeadm init` runs.
 fn seeded_token(spec: &NodeSpec) -> BootstrapToken {
     let t = &spec.bootstrap_token;
     BootstrapToken {
         token: Some(SecretString::new(t.token.expose().clone())),
         description: t.description.clone(),
-        ttl: t.expires.is_none().then(|| "0s".to_string()),
-        expires: t.expires.clone(),
+        ttl: Some(if t.expires.is_some() { TOKEN_TTL_PLACEHOLDER.to_string() } else { "0s".to_string() }),
+        expires: None,
         usages: t.usages.clone(),
         groups: t.groups.clone(),
     }
@@ -413,7 +408,7 @@ fn build_v1beta3(spec: &NodeSpec, node: &NodeParts) -> Result<Documents, Kubeadm
                 }),
                 networking: Some(networking(c)),
                 kubernetes_version: Some(c.kubernetes_version.to_string()),
-                control_plane_endpoint: Some(c.control_plane_endpoint.clone()),
+                control_plane_endpoint: Some(cluster_endpoint(&c.control_plane_endpoint)),
                 api_server: non_empty(v::ApiServer {
                     extra_args: c.api_server.extra_args.clone(),
                     cert_sans: c.api_server.cert_sans.clone(),
@@ -491,7 +486,7 @@ fn build_v1beta4(spec: &NodeSpec, node: &NodeParts) -> Result<Documents, Kubeadm
                 }),
                 networking: Some(networking(c)),
                 kubernetes_version: Some(c.kubernetes_version.to_string()),
-                control_plane_endpoint: Some(c.control_plane_endpoint.clone()),
+                control_plane_endpoint: Some(cluster_endpoint(&c.control_plane_endpoint)),
                 api_server: non_empty(v::ApiServer {
                     extra_args: v::args_from_map(&c.api_server.extra_args),
                     cert_sans: c.api_server.cert_sans.clone(),

@@ -246,8 +246,12 @@ fn role_and_version_matrix() {
                         "{ctx}"
                     );
                     assert_eq!(s.token.as_deref(), Some(TOKEN), "{ctx}");
-                    assert_eq!(s.expires.as_deref(), Some(EXPIRES), "{ctx}");
-                    assert_eq!(s.ttl, None, "an expiring token carries expires, not ttl: {ctx}");
+                    assert_eq!(s.expires, None, "kubeadm refuses expires beside its defaulted ttl: {ctx}");
+                    assert_eq!(
+                        s.ttl.as_deref(),
+                        Some(TOKEN_TTL_PLACEHOLDER),
+                        "an expiring token's ttl is worked out at boot: {ctx}"
+                    );
                     assert_eq!(s.cgroup_driver.as_deref(), Some("systemd"), "{ctx}");
                     assert_eq!(s.volume_plugin_dir.as_deref(), Some(FLATCAR_FLEX_VOLUME_DIR), "{ctx}");
                 }
@@ -298,7 +302,7 @@ kind: InitConfiguration
 bootstrapTokens:
 - token: abcdef.0123456789abcdef
   description: nodes
-  expires: "2030-01-02T03:04:05Z"
+  ttl: __KUBEADM_TOKEN_TTL__
   usages:
   - signing
   - authentication
