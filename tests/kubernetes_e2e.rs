@@ -538,6 +538,20 @@ fn spki_hash_of(pem: &str, lab: &Lab) -> String {
     format!("sha256:{}", String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap())
 }
 
+/// The subject of a CertificateSigningRequest's PEM request, as openssl
+/// prints it.
+fn b64_pem_subject(csr: &Json) -> String {
+    let pem = b64(&csr["spec"]["request"]);
+    let mut child = Command::new("openssl")
+        .args(["req", "-noout", "-subject"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), pem.as_bytes()).unwrap();
+    String::from_utf8_lossy(&child.wait_with_output().unwrap().stdout).into_owned()
+}
+
 fn b64(s: &Json) -> String {
     String::from_utf8(base64::engine::general_purpose::STANDARD.decode(s.as_str().unwrap()).unwrap()).unwrap()
 }
@@ -708,6 +722,24 @@ fn a_cluster_comes_up_from_rendered_nodes() {
             "{}",
             node["spec"]
         );
+    }
+
+    // Each worker's kubelet asked for its client certificate with the token,
+    // and the controller manager approved and signed it.
+    let csrs = lab.kubectl_json("get csr");
+    for address in ["10.240.0.21", "10.240.0.22"] {
+        let node = format!("system:node:{}", private_dns(address));
+        let csr = csrs["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| {
+                c["spec"]["username"] == format!("system:bootstrap:{token_id}") && b64_pem_subject(c).contains(&node)
+            })
+            .unwrap_or_else(|| panic!("no CSR of {node} made with the bootstrap token: {csrs}"));
+        let conditions = csr["status"]["conditions"].as_array().cloned().unwrap_or_default();
+        assert!(conditions.iter().any(|c| c["type"] == "Approved" && c["status"] == "True"), "{csr}");
+        assert!(csr["status"]["certificate"].is_string(), "the CSR of {node} was not signed: {csr}");
     }
 
     // 5. A second control plane joins on the shared CA.
