@@ -8,14 +8,7 @@ if command -v ignition-validate >/dev/null 2>&1 && [ -x "$engine" ]; then
   echo "ignition: $(command -v ignition-validate), $engine"
   exit 0
 fi
-if [ "$(id -u)" -ne 0 ]; then
-  sudo=sudo
-else
-  sudo=
-fi
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq ignition >/dev/null
+bash "$(dirname "$0")/apt-install.sh" ignition
 command -v ignition-validate >/dev/null
 [ -x "$engine" ]
 echo "ignition: $(command -v ignition-validate), $engine"

@@ -4,12 +4,23 @@
 # the real-Kubernetes tests (every rendered kubeadm config judged by real
 # kubeadm; a cluster brought up from rendered nodes). Installs what they run
 # first: the pinned Terraform versions, moto and s3s-fs, the Ignition tools,
-# and Kubernetes built from the Go module proxy (all into .tools/).
+# strace, and Kubernetes built from the Go module proxy (all into .tools/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Switches that turn a check into a rewrite (UPDATE_*) or a narrower run (one
+# Terraform, a subset of the bad-input cases) are for a developer's own runs,
+# never for this command: refuse them before anything is installed.
+for switch in UPDATE_GOLDEN UPDATE_DOCS UPDATE_STATE_FIXTURES UPDATE_CAPI_FIELDS TF_ACC_TERRAFORM_PATH BAD_INPUT_FILTER; do
+  if [ -n "${!switch:-}" ]; then
+    echo "scripts/test.sh: $switch is set ($switch=${!switch}): it turns a check into a rewrite or a narrower run, so the full test command refuses it. Unset it (or run the one test by hand: cargo test --test NAME)." >&2
+    exit 2
+  fi
+done
+
 bash scripts/install-terraform.sh
 bash scripts/install-ignition.sh
+bash scripts/install-strace.sh
 bash scripts/install-moto.sh
 bash scripts/install-s3s.sh
 bash scripts/install-kubernetes.sh

@@ -375,10 +375,15 @@ data "kubeadm_ignition_config" "native_{id}" {{
                 }
                 // Both are the same config: real kubeadm judges it once.
                 kubeadm_support::assert_valid(&a, version, &format!("capi fixture {id} (Kubernetes {version})"));
-                // Key order may differ where native HCL merges a config written with jsonencode.
-                let parse = |t: &str| serde_json::from_str::<serde_json::Value>(t).unwrap_or_default();
+                // Key order may differ where native HCL merges a config written
+                // with jsonencode. Parsed strictly: two configs that are not JSON
+                // must not compare equal as nulls.
+                let parse = |what: &str, t: &str| {
+                    serde_json::from_str::<serde_json::Value>(t)
+                        .map_err(|e| format!("{id}: the {what} Ignition config is not JSON ({e}):\n{t}"))
+                };
                 let (ra, rb) = (s.str(&capi, "rendered"), s.str(&native, "rendered"));
-                if parse(&ra) != parse(&rb) {
+                if parse("compat", &ra)? != parse("native", &rb)? {
                     let (fa, fb) = (files_of(&ra), files_of(&rb));
                     let differing: Vec<&String> =
                         fa.keys().chain(fb.keys()).filter(|p| fa.get(*p) != fb.get(*p)).collect();

@@ -10,7 +10,7 @@ use support::{provider_binary, repo_root, run_case, Step};
 
 #[test]
 fn docs_are_current() {
-    let update = std::env::var("UPDATE_DOCS").is_ok_and(|v| v == "1");
+    let update = support::switch("UPDATE_DOCS").is_some_and(|v| v == "1");
     let mut cmd = Command::new(provider_binary());
     cmd.arg("docs").arg(repo_root());
     if !update {

@@ -10,6 +10,9 @@
 //!   answer back, so the provider's own timeouts (attempt 30 s, operation
 //!   60 s) must end the apply with an error naming the bucket and key.
 //!
+//! The cases run one at a time (see [`serial`]): each 80-node apply loads
+//! both cores, and no deadline here may be a race with a sibling test.
+//!
 //! What must hold afterwards, whatever the fault: every node recorded in the
 //! state has its object in the bucket, with the recorded hash; after one more
 //! apply the bucket holds exactly the recorded objects (no orphan), and the
@@ -27,7 +30,7 @@ use std::net::{Shutdown, TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -308,8 +311,17 @@ fn provider_pids_under(root: u32) -> Vec<u32> {
         .collect()
 }
 
+/// Held by every test of this file for its whole run: the cases run one
+/// after another, so the deadlines below (hang guards sized for one case
+/// on two cores) never race a sibling's 80-node apply.
+fn serial() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Runs `case` on every Terraform found, one after another, printing the time each took.
 fn on_every_terraform(name: &str, case: fn(&Terraform)) {
+    let _serial = serial();
     for tf in terraforms() {
         let started = Instant::now();
         case(&tf);
@@ -488,6 +500,9 @@ struct Proxy {
     mode: Arc<AtomicU8>,
     stop: Arc<AtomicBool>,
     acceptor: Option<JoinHandle<()>>,
+    /// Every PUT request forwarded: the mode at the time and the target
+    /// without its query (e.g. `/faults/ignition/prod/worker/w-0-....ign`).
+    puts: Arc<Mutex<Vec<(u8, String)>>>,
 }
 
 impl Proxy {
@@ -497,21 +512,33 @@ impl Proxy {
         let port = listener.local_addr().expect("proxy address").port();
         let mode = Arc::new(AtomicU8::new(RELAY));
         let stop = Arc::new(AtomicBool::new(false));
+        let puts = Arc::new(Mutex::new(Vec::new()));
         let acceptor = {
-            let (mode, stop) = (mode.clone(), stop.clone());
+            let (mode, stop, puts) = (mode.clone(), stop.clone(), puts.clone());
             std::thread::spawn(move || {
                 while !stop.load(Ordering::SeqCst) {
                     match listener.accept() {
                         Ok((client, _)) => {
-                            let (mode, stop) = (mode.clone(), stop.clone());
-                            std::thread::spawn(move || connection(client, upstream, mode, stop));
+                            let (mode, stop, puts) = (mode.clone(), stop.clone(), puts.clone());
+                            std::thread::spawn(move || connection(client, upstream, mode, stop, puts));
                         }
                         Err(_) => std::thread::sleep(Duration::from_millis(10)),
                     }
                 }
             })
         };
-        Proxy { port, mode, stop, acceptor: Some(acceptor) }
+        Proxy { port, mode, stop, acceptor: Some(acceptor), puts }
+    }
+
+    /// The PUT requests forwarded while in `mode`, per target: how many.
+    fn puts_in(&self, mode: u8) -> BTreeMap<String, usize> {
+        let mut out = BTreeMap::new();
+        for (m, target) in self.puts.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+            if *m == mode {
+                *out.entry(target.clone()).or_insert(0) += 1;
+            }
+        }
+        out
     }
 
     fn endpoint(&self) -> String {
@@ -532,11 +559,31 @@ impl Drop for Proxy {
     }
 }
 
-/// Relays one connection both ways until either side closes or the proxy stops.
-fn connection(client: TcpStream, upstream: u16, mode: Arc<AtomicU8>, stop: Arc<AtomicBool>) {
+/// The targets (without query) of the HTTP PUT request lines in `chunk`:
+/// at its start or after a line break (a request's head arrives in one
+/// chunk on loopback; an Ignition config's JSON body holds no such line).
+fn put_targets(chunk: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(chunk);
+    text.split('\n')
+        .filter_map(|line| line.strip_prefix("PUT "))
+        .filter_map(|rest| rest.split_whitespace().next())
+        .map(|target| target.split('?').next().unwrap_or(target).to_string())
+        .collect()
+}
+
+/// Relays one connection both ways until either side closes or the proxy
+/// stops, recording the PUT requests it forwards.
+fn connection(
+    client: TcpStream,
+    upstream: u16,
+    mode: Arc<AtomicU8>,
+    stop: Arc<AtomicBool>,
+    puts: Arc<Mutex<Vec<(u8, String)>>>,
+) {
     let _ = client.set_nonblocking(false);
     let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else { return };
     let pump = |from: TcpStream, to: TcpStream, answers: bool, mode: Arc<AtomicU8>, stop: Arc<AtomicBool>| {
+        let puts = puts.clone();
         std::thread::spawn(move || {
             let _ = from.set_read_timeout(Some(Duration::from_millis(200)));
             let mut buf = [0u8; 16 * 1024];
@@ -554,6 +601,12 @@ fn connection(client: TcpStream, upstream: u16, mode: Arc<AtomicU8>, stop: Arc<A
                     }
                     Err(_) => break,
                 };
+                if !answers {
+                    let now = mode.load(Ordering::SeqCst);
+                    for target in put_targets(&buf[..n]) {
+                        puts.lock().unwrap_or_else(|e| e.into_inner()).push((now, target));
+                    }
+                }
                 if answers {
                     match mode.load(Ordering::SeqCst) {
                         // Swallowed: the client waits for an answer that never comes.
@@ -578,14 +631,17 @@ fn connection(client: TcpStream, upstream: u16, mode: Arc<AtomicU8>, stop: Arc<A
 
 /// The S3 server takes every request and never answers. An apply that
 /// updates one node and creates another (without refresh, so only uploads
-/// are sent) must fail within the operation timeout plus a margin, naming
-/// the bucket, both keys and `Timeout`; the state is unchanged. The uploads
+/// are sent) must fail, naming the bucket, both keys and `Timeout`, after
+/// exactly two attempts per upload (the 30 s attempt timeout, one retry,
+/// then the 60 s operation timeout ends it: counted at the proxy, not
+/// timed); the state is unchanged. The uploads
 /// did reach the server, so the bucket briefly holds unrecorded objects;
 /// once the server answers again, one apply records them, removes the
 /// replaced object and converges. A server that is slow but within the
 /// timeouts (1.5 s per answer chunk) is merely slow.
 #[test]
 fn unanswered_requests_time_out() {
+    let _serial = serial();
     // The case mostly waits for timeouts: the versions run side by side.
     let threads: Vec<(String, JoinHandle<()>)> = terraforms()
         .into_iter()
@@ -604,7 +660,14 @@ fn unanswered_requests_time_out() {
 
 /// Connect 5 s, attempt 30 s, operation 60 s (src/bootstrap/store/s3.rs):
 /// the operation timeout bounds an upload whatever the server does.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(60);
+/// The attempts that fit in the operation timeout: the first, and one retry
+/// after its attempt timeout (the standard retry mode would allow five).
+const ATTEMPTS_IN_TIME: usize = 2;
+/// A hang guard only, generous for a loaded machine: what the timeouts do is
+/// checked by counting attempts.
+const HANG_GUARD: Duration = Duration::from_secs(4 * OPERATION_TIMEOUT.as_secs());
 
 fn unanswered_requests_time_out_on(tf: &Terraform) {
     let what = format!("unanswered requests on {}", tf.version);
@@ -653,8 +716,24 @@ resource "kubeadm_ignition_config" "late" {{
     let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
     eprintln!("[{what}] apply against a silent server failed after {took:.1?}");
     assert_ne!(r.code, 0, "{what}: the apply succeeded:\n{text}");
+    // Each upload was tried exactly twice: the attempt timeout ended the
+    // first, the operation timeout the retry (else up to five attempts).
+    let attempts = proxy.puts_in(HOLD_ANSWERS);
+    let keys: Vec<&String> = attempts.keys().collect();
     assert!(
-        took >= Duration::from_secs(25) && took <= OPERATION_TIMEOUT + Duration::from_secs(30),
+        keys.len() == 2
+            && keys.iter().any(|k| k.starts_with(&format!("/{BUCKET}/{PREFIX}prod/worker/w-0-")))
+            && keys.iter().any(|k| k.starts_with(&format!("/{BUCKET}/{PREFIX}prod/worker/late-"))),
+        "{what}: the silent server saw uploads of {attempts:?}, not of the two nodes"
+    );
+    assert!(
+        attempts.values().all(|&n| n == ATTEMPTS_IN_TIME),
+        "{what}: attempts per upload {attempts:?}, not {ATTEMPTS_IN_TIME} (attempt timeout, one retry, operation timeout)"
+    );
+    // Waiting can only be longer on a loaded machine: at least the first
+    // attempt's timeout; the upper bound is a hang guard.
+    assert!(
+        took >= ATTEMPT_TIMEOUT - Duration::from_secs(5) && took <= HANG_GUARD,
         "{what}: the failure took {took:?}, not the provider's timeouts:\n{text}"
     );
     for needle in [

@@ -9,9 +9,10 @@ use hyper_util::rt::TokioIo;
 use terraform_provider_kubeadm::tfplugin::proto::tfplugin6;
 use tonic::transport::{Endpoint, Uri};
 
-/// Starts a debug server with `env`, makes one schema call, stops it with
-/// SIGTERM and returns its stderr.
-fn stderr_of_one_call(env: &[(&str, &str)]) -> String {
+/// Starts a debug server with `env`, makes a schema call and a
+/// ConfigureProvider call (which logs at debug level), stops it with SIGTERM
+/// and returns its stderr.
+fn stderr_of_two_calls(env: &[(&str, &str)]) -> String {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_terraform-provider-kubeadm"));
     cmd.arg("--debug").stdout(Stdio::piped()).stderr(Stdio::piped()).env_remove("TF_LOG").env_remove("TF_LOG_PROVIDER");
     for (k, v) in env {
@@ -44,6 +45,13 @@ fn stderr_of_one_call(env: &[(&str, &str)]) -> String {
         .await
         .expect("in time")
         .expect("schema");
+        // An empty provider block, as Terraform sends one.
+        let configure =
+            tfplugin6::configure_provider::Request { terraform_version: "1.15.5".to_string(), ..Default::default() };
+        tokio::time::timeout(Duration::from_secs(10), client.configure_provider(configure))
+            .await
+            .expect("in time")
+            .expect("configure");
     });
     let _ = Command::new("kill").args(["-s", "TERM", "--", &child.id().to_string()]).status();
     let _ = child.wait();
@@ -54,7 +62,7 @@ fn stderr_of_one_call(env: &[(&str, &str)]) -> String {
 
 #[test]
 fn trace_level_gives_hclog_json_lines() {
-    let err = stderr_of_one_call(&[("TF_LOG_PROVIDER", "TRACE")]);
+    let err = stderr_of_two_calls(&[("TF_LOG_PROVIDER", "TRACE")]);
     let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
     assert!(!lines.is_empty(), "no log lines at trace level");
     let mut saw_rpc = false;
@@ -71,9 +79,22 @@ fn trace_level_gives_hclog_json_lines() {
 
 #[test]
 fn tf_log_is_the_fallback_and_default_is_quiet() {
-    let err = stderr_of_one_call(&[("TF_LOG", "debug")]);
-    assert!(err.lines().all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()), "{err}");
-    assert!(!err.contains("\"@level\":\"trace\""), "trace lines at debug level:\n{err}");
-    let quiet = stderr_of_one_call(&[]);
+    let err = stderr_of_two_calls(&[("TF_LOG", "debug")]);
+    let lines: Vec<serde_json::Value> = err
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}\n{err}")))
+        .collect();
+    // At least one line, at debug level: an empty stderr would pass every
+    // check below without TF_LOG having been read at all.
+    assert!(
+        lines.iter().any(|v| v["@level"] == "debug"),
+        "TF_LOG=debug gave no debug line (so TF_LOG is not the fallback):\n{err}"
+    );
+    for v in &lines {
+        assert!(v["@level"] != "trace", "a trace line at debug level: {v}");
+        assert_eq!(v["@module"], "provider.kubeadm", "{v}");
+    }
+    let quiet = stderr_of_two_calls(&[]);
     assert!(quiet.trim().is_empty(), "logs without TF_LOG:\n{quiet}");
 }

@@ -1,6 +1,7 @@
-//! Release packaging: `scripts/release.sh` builds the release binary (or
-//! reuses the one in `target/release`, see below) and writes the registry's
-//! files (zip, SHA256SUMS, manifest);
+//! Release packaging: `scripts/release.sh` builds the release binary (`cargo
+//! build --release --locked`, incremental, so the binary packaged is always
+//! the one of this checkout) and writes the registry's files (zip,
+//! SHA256SUMS, manifest);
 //! `scripts/install-mirror.sh` lays the zip out as a packed filesystem
 //! mirror. Every Terraform found installs the provider from that mirror with
 //! the network blocked, applies a bootstrap token, and records in
@@ -247,15 +248,12 @@ fn release_zip_installs_from_a_packed_mirror_on_every_terraform() {
     let out = dist.path().join("dist");
     let mirror = dist.path().join("mirror");
 
-    // The script builds the release binary in the crate's target directory. A
-    // release binary already there is packaged as it is (a release build takes
-    // minutes); KUBEADM_RELEASE_BUILD=1 builds anyway.
+    // The script builds the release binary in the crate's target directory,
+    // always: a binary left there by an earlier checkout would be packaged
+    // stale. The build is incremental (seconds when nothing changed; the
+    // crate alone after a source change).
     let binary = repo_root().join("target/release/terraform-provider-kubeadm");
-    let build = std::env::var("KUBEADM_RELEASE_BUILD").is_ok_and(|v| v == "1") || !binary.is_file();
-    let mut args = vec![Path::new("--install-mirror"), mirror.as_path(), out.as_path()];
-    if !build {
-        args.insert(0, Path::new("--no-build"));
-    }
+    let args = [Path::new("--install-mirror"), mirror.as_path(), out.as_path()];
     let run = script_ok("release.sh", &args, &[]);
     assert!(run.stdout.contains(&zip_name()), "{}", run.stdout);
     let release_binary = std::fs::read(&binary).expect("the release binary");

@@ -125,6 +125,20 @@ impl Server {
         s
     }
 
+    /// The CPU time the provider process has used (user and system, from
+    /// `/proc/<pid>/stat`, in ticks of 1/100 s, Linux's fixed USER_HZ).
+    fn cpu_time(&self) -> Duration {
+        let path = format!("/proc/{}/stat", self.child.id());
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        // After the command name in parentheses: state, then fields 4.. of proc(5).
+        let rest = text.rsplit_once(") ").map(|(_, r)| r).unwrap_or_else(|| panic!("{path}: {text}"));
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let ticks =
+            |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or_else(|| panic!("{path}: {text}"));
+        // utime and stime are fields 14 and 15, so 11 and 12 here.
+        Duration::from_millis((ticks(11) + ticks(12)) * 10)
+    }
+
     fn assert_running(&mut self) {
         match self.child.try_wait() {
             Ok(None) => {}
@@ -1239,12 +1253,22 @@ fn inputs(seeds: Vec<Vec<u8>>) -> impl Strategy<Value = Input> {
     ]
 }
 
+/// Random cases, each sent to every field.
+const RANDOM_CASES: u32 = 200;
+/// The provider's CPU time per random request may not exceed this: the
+/// bound is on the work it does, not on wall-clock time (which tests running
+/// beside stretch on a loaded machine). A request takes about 0.2 ms in a
+/// debug build.
+const CPU_PER_RPC: Duration = Duration::from_millis(10);
+
 #[test]
 fn random_values_never_break_the_server() {
     let mut h = Harness::start();
-    let config = Config { cases: 200, failure_persistence: None, max_shrink_iters: 200, ..Config::default() };
+    let config = Config { cases: RANDOM_CASES, failure_persistence: None, max_shrink_iters: 200, ..Config::default() };
     let mut runner = TestRunner::new(config);
     let started = Instant::now();
+    let cpu_before = h.server.cpu_time();
+    let answered = std::cell::Cell::new(0usize);
     let seeds = vec![h.fx.resource_null.clone(), h.fx.state.msgpack.clone(), h.fx.provider_config.clone()];
     let result = runner.run(&inputs(seeds), |input| {
         for field in FIELDS {
@@ -1255,6 +1279,7 @@ fn random_values_never_break_the_server() {
             };
             let ctx = format!("{field:?} <- {input:?}");
             let diags = h.send(field, Some(dv)).map_err(TestCaseError::fail)?;
+            answered.set(answered.get() + 1);
             let verdict = if must_reject { check_rejected(&ctx, &diags) } else { well_formed(&ctx, &diags) };
             verdict.map_err(TestCaseError::fail)?;
         }
@@ -1263,6 +1288,17 @@ fn random_values_never_break_the_server() {
     if let Err(e) = result {
         panic!("{e}; provider stderr:\n{}", h.server.log());
     }
-    assert!(started.elapsed() < Duration::from_secs(60), "random phase took {:?}", started.elapsed());
+    // Bounds on the work: every case reached every field (each request within
+    // RPC_TIMEOUT), and the provider's CPU time per request stayed small.
+    let answered = answered.get();
+    let want = RANDOM_CASES as usize * FIELDS.len();
+    assert!(answered >= want, "{answered} requests answered, not {RANDOM_CASES} cases x {} fields", FIELDS.len());
+    let cpu = h.server.cpu_time().saturating_sub(cpu_before);
+    let per_rpc = cpu / answered as u32;
+    eprintln!(
+        "random phase: {answered} requests in {:.1?}, provider CPU time {cpu:.2?} ({per_rpc:.2?} per request)",
+        started.elapsed()
+    );
+    assert!(per_rpc <= CPU_PER_RPC, "the provider used {per_rpc:?} of CPU time per request ({cpu:?} for {answered})");
     h.assert_alive();
 }

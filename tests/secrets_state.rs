@@ -21,7 +21,7 @@
 //!
 //! Terraform starts the provider itself (a filesystem mirror) throughout, so
 //! the logs and files are those of a real run. Needs moto and, for the disk
-//! audit, strace (skipped with a message when missing).
+//! audit, strace (`scripts/install-strace.sh`; the audit fails without it).
 
 mod support;
 
@@ -496,9 +496,27 @@ fn workdir(tf: &Terraform, env: Vec<(String, String)>) -> WorkDir {
     wd
 }
 
+/// The provider's trace log (`provider.log`). A log that is missing or
+/// holds no line of the provider fails the test: read as empty, it would
+/// pass every "no secret in the log" check without having looked.
 fn log_of(wd: &WorkDir) -> String {
-    std::fs::read_to_string(wd.path().join("provider.log")).unwrap_or_default()
+    let path = wd.path().join("provider.log");
+    let log = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("on {}: no provider trace log at {} ({e})", wd.tf.version, path.display()));
+    let provider_lines = log.lines().filter(|l| l.contains(PROVIDER_LOG_MARK)).count();
+    assert!(
+        provider_lines > 0,
+        "on {}: the trace log at {} holds no line of the provider ({PROVIDER_LOG_MARK:?}), {} lines in all",
+        wd.tf.version,
+        path.display(),
+        log.lines().count()
+    );
+    log
 }
+
+/// What Terraform writes into each line it files from the provider's own log
+/// (`@module` of the provider's hclog lines).
+const PROVIDER_LOG_MARK: &str = "@module=provider.kubeadm";
 
 fn state_file(wd: &WorkDir) -> Json {
     serde_json::from_str(&std::fs::read_to_string(wd.path().join("terraform.tfstate")).expect("terraform.tfstate"))
@@ -1131,15 +1149,12 @@ fn files_below(root: &Path, skip: &[PathBuf], out: &mut Vec<PathBuf>) {
 /// control).
 #[test]
 fn provider_writes_secrets_nowhere_but_the_store() {
-    if !std::process::Command::new("sh")
-        .args(["-c", "command -v strace"])
-        .stdout(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-    {
-        eprintln!("provider_writes_secrets_nowhere_but_the_store: skipped, strace is not installed");
-        return;
-    }
+    let strace = std::process::Command::new("strace").arg("-V").output();
+    assert!(
+        strace.as_ref().is_ok_and(|o| o.status.success()),
+        "strace is missing or broken ({:?}): the disk audit runs the provider under it. Install it with scripts/install-strace.sh (scripts/test.sh does).",
+        strace.map(|o| o.status)
+    );
     for tf in terraforms() {
         let moto = Moto::start();
         moto.boto3("s3.create_bucket(Bucket='disk')");

@@ -27,7 +27,8 @@
 //!    show every attribute added since as null, and every old attribute with
 //!    its old value, except the write-only inputs of `kubeadm_ignition_config`
 //!    (`cluster_ca`, `bootstrap_token`), which Terraform 1.11 and later drop;
-//! 3. the plan after that is empty too, and `destroy` works.
+//! 3. what still plans (nothing, or those re-renders only) is applied, and
+//!    then the plan must be empty in every case; `destroy` works.
 
 mod support;
 
@@ -294,9 +295,9 @@ fn restore_objects(dir: &Path, state: &Json) {
     }
 }
 
-/// The planned changes, as `show -json tfplan` lists them.
-fn planned_changes(wd: &WorkDir) -> Vec<Json> {
-    let r = wd.ok(&["show", "-json", "-no-color", "tfplan"]);
+/// The planned changes, as `show -json <plan_file>` lists them.
+fn planned_changes(wd: &WorkDir, plan_file: &str) -> Vec<Json> {
+    let r = wd.ok(&["show", "-json", "-no-color", plan_file]);
     let plan: Json = serde_json::from_str(&r.stdout).expect("plan JSON");
     plan["resource_changes"]
         .as_array()
@@ -341,7 +342,7 @@ fn upgrade_on(tf: &Terraform, f: &Fixture) -> Vec<String> {
     let plan = wd.run(&["plan", "-input=false", "-no-color", "-detailed-exitcode", "-out=tfplan"]);
     assert!(plan.code == 0 || plan.code == 2, "{ctx}: plan failed:\n{}", plan.combined());
     if plan.code == 2 {
-        for change in planned_changes(&wd) {
+        for change in planned_changes(&wd, "tfplan") {
             if let Err(e) = is_rerender(&change) {
                 panic!("{ctx}: the upgraded state plans a change ({e}):\n{}", plan.combined());
             }
@@ -406,11 +407,21 @@ fn upgrade_on(tf: &Terraform, f: &Fixture) -> Vec<String> {
         }
     }
 
-    // 3. Still nothing to do; then everything goes away.
-    let (empty, out) = wd.plan_is_empty(&[]);
-    if plan.code == 0 {
-        assert!(empty, "{ctx}: the plan after the upgrade is not empty:\n{out}");
+    // 3. Whatever the first plan held (nothing, or re-renders only) is
+    // applied; after that the plan must be empty, in every case: a re-render
+    // that plans again after its own apply would be an endless diff.
+    let again = wd.run(&["plan", "-input=false", "-no-color", "-detailed-exitcode", "-out=tfplan-upgrade"]);
+    assert!(again.code == 0 || again.code == 2, "{ctx}: plan after the refresh failed:\n{}", again.combined());
+    for change in planned_changes(&wd, "tfplan-upgrade") {
+        if let Err(e) = is_rerender(&change) {
+            panic!("{ctx}: after the refresh the upgraded state plans a change ({e}):\n{}", again.combined());
+        }
     }
+    wd.ok(&["apply", "-input=false", "-no-color", "tfplan-upgrade"]);
+    let (empty, out) = wd.plan_is_empty(&[]);
+    assert!(empty, "{ctx}: the plan after the upgrade and its apply is not empty:\n{out}");
+    let (empty, out) = wd.plan_is_empty(&["-refresh=false"]);
+    assert!(empty, "{ctx}: plan -refresh=false after the upgrade and its apply is not empty:\n{out}");
     wd.ok(&["destroy", "-auto-approve", "-input=false", "-no-color"]);
     let left = attributes(
         &serde_json::from_slice(&std::fs::read(wd.path().join("terraform.tfstate")).expect("state")).expect("JSON"),
@@ -432,7 +443,7 @@ impl State {
 #[test]
 fn state_from_earlier_schemas_upgrades_cleanly() {
     let tfs = terraforms();
-    if std::env::var_os("UPDATE_STATE_FIXTURES").is_some() {
+    if support::switch("UPDATE_STATE_FIXTURES").is_some() {
         let oldest = tfs.iter().find(|t| t.version == "1.0.3").expect("Terraform 1.0.3");
         regenerate(oldest);
     }

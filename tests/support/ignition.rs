@@ -37,8 +37,17 @@ pub fn golden_dir() -> PathBuf {
     repo().join("tests").join("golden")
 }
 
+/// `UPDATE_GOLDEN=1`: rewrite the golden files instead of comparing. The
+/// rule of `support::switch` (this file is included without `support`): an
+/// empty value counts as unset, and under CI a set switch fails the test.
 pub fn updating() -> bool {
-    std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1")
+    let Some(value) = std::env::var("UPDATE_GOLDEN").ok().filter(|v| !v.is_empty()) else { return false };
+    let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+    assert!(
+        !ci,
+        "UPDATE_GOLDEN={value} is set under CI: it turns a check into a rewrite, which CI must never do. Unset UPDATE_GOLDEN."
+    );
+    value == "1"
 }
 
 /// The fixture CAs and service-account keys, created on the first

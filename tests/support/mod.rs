@@ -61,15 +61,39 @@ fn version_of(path: &Path) -> Option<String> {
     j["terraform_version"].as_str().map(str::to_string)
 }
 
+/// Whether the tests run under CI (`CI` set, as CI services do, and not
+/// `false` or `0`).
+pub fn under_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
+/// A developer's switch that turns a check into a rewrite (`UPDATE_GOLDEN`,
+/// `UPDATE_DOCS`, `UPDATE_STATE_FIXTURES`, `UPDATE_CAPI_FIELDS`) or a narrower
+/// run (`TF_ACC_TERRAFORM_PATH`, `BAD_INPUT_FILTER`): its value when set (an
+/// empty value counts as unset). Under CI a set switch fails the test, so CI
+/// can never pass by rewriting what it should compare or by testing less
+/// (`scripts/test.sh` refuses them too). `tests/support/ignition.rs` keeps a
+/// copy of this rule for the files that include it alone.
+pub fn switch(name: &str) -> Option<String> {
+    let value = std::env::var(name).ok().filter(|v| !v.is_empty())?;
+    if under_ci() {
+        panic!(
+            "{name}={value} is set under CI: it turns a check into a rewrite or a narrower run, which CI must never do. Unset {name}."
+        );
+    }
+    Some(value)
+}
+
 /// Every distinct Terraform to test against: `TF_ACC_TERRAFORM_PATH` alone
-/// when set; otherwise the one on PATH plus those installed in `.tools/` by
-/// `scripts/install-terraform.sh`. Fails loudly when the pinned versions are
-/// missing, so a machine without them cannot pass by testing less.
+/// when set (refused under CI, see [`switch`]); otherwise the one on PATH plus
+/// those installed in `.tools/` by `scripts/install-terraform.sh`. Fails
+/// loudly when the pinned versions are missing, so a machine without them
+/// cannot pass by testing less.
 pub fn terraforms() -> Vec<Terraform> {
     static FOUND: std::sync::OnceLock<Vec<Terraform>> = std::sync::OnceLock::new();
     FOUND
         .get_or_init(|| {
-            if let Ok(p) = std::env::var("TF_ACC_TERRAFORM_PATH") {
+            if let Some(p) = switch("TF_ACC_TERRAFORM_PATH") {
                 let path = PathBuf::from(p);
                 let version = version_of(&path).expect("TF_ACC_TERRAFORM_PATH is not a working terraform");
                 return vec![Terraform { path, version }];
@@ -168,8 +192,18 @@ pub struct State {
 }
 
 impl State {
+    /// Parses what `terraform show -json` printed. Anything else (no JSON,
+    /// or JSON without `format_version`) fails the test: read as an empty
+    /// state, it would make "nothing left after destroy" or "the failed step
+    /// changed nothing" true by default.
     pub fn parse(show_json: &[u8]) -> State {
-        let raw: Json = serde_json::from_slice(show_json).unwrap_or(Json::Null);
+        let raw: Json = serde_json::from_slice(show_json).unwrap_or_else(|e| {
+            panic!("`terraform show -json` did not print JSON ({e}):\n{}", String::from_utf8_lossy(show_json))
+        });
+        assert!(
+            raw["format_version"].is_string(),
+            "`terraform show -json` printed JSON without format_version, not a state:\n{raw}"
+        );
         let mut resources = BTreeMap::new();
         fn walk(module: &Json, out: &mut BTreeMap<String, Json>) {
             for r in module["resources"].as_array().into_iter().flatten() {
@@ -220,8 +254,9 @@ pub enum Step {
         checks: Vec<Check>,
         /// When set, plan or apply must fail with output matching all of these.
         expect_error: Vec<String>,
-        /// The plans after apply may show changes (e.g. a resource dropped by refresh).
-        expect_non_empty_plan: bool,
+        /// The changes the plan after apply (with refresh) must make, as
+        /// (address, action); empty: no change. See [`Step::expect_plan`].
+        expect_plan: Vec<(String, String)>,
     },
     Import {
         resource: String,
@@ -234,12 +269,7 @@ pub enum Step {
 
 impl Step {
     pub fn config(config: impl Into<String>) -> Step {
-        Step::Config {
-            config: config.into(),
-            checks: Vec::new(),
-            expect_error: Vec::new(),
-            expect_non_empty_plan: false,
-        }
+        Step::Config { config: config.into(), checks: Vec::new(), expect_error: Vec::new(), expect_plan: Vec::new() }
     }
     pub fn check(mut self, f: impl Fn(&State) -> Result<(), String> + Send + Sync + 'static) -> Step {
         if let Step::Config { checks, .. } = &mut self {
@@ -253,9 +283,14 @@ impl Step {
         }
         self
     }
-    pub fn expect_non_empty_plan(mut self) -> Step {
-        if let Step::Config { expect_non_empty_plan, .. } = &mut self {
-            *expect_non_empty_plan = true;
+    /// After apply, `plan -refresh=false` must still be empty, and the plan
+    /// with refresh must make exactly `changes`: (resource address, action),
+    /// the action one of those [`WorkDir::planned_changes`] names (e.g.
+    /// `("kubeadm_bootstrap_token.t", "recreate")` for a token a refresh
+    /// dropped).
+    pub fn expect_plan(mut self, changes: &[(&str, &str)]) -> Step {
+        if let Step::Config { expect_plan, .. } = &mut self {
+            expect_plan.extend(changes.iter().map(|(a, c)| (a.to_string(), c.to_string())));
         }
         self
     }
@@ -374,6 +409,54 @@ impl WorkDir {
             _ => panic!("terraform plan failed on {}:\n{}", self.tf.version, r.combined()),
         }
     }
+
+    /// `plan -out` (with `extra`), then `show -json` of the saved plan: every
+    /// change it makes as (address, action), sorted, and the plan's output.
+    /// No-ops and data source reads are left out. The action is `create`,
+    /// `update`, `delete`, `replace` (delete and create, in either order), or
+    /// `recreate`: a create of a resource the refresh found gone (listed as
+    /// deleted in `resource_drift`).
+    pub fn planned_changes(&self, extra: &[&str]) -> (Vec<(String, String)>, String) {
+        let mut args = vec!["plan", "-input=false", "-no-color", "-out=tfplan-check"];
+        args.extend_from_slice(extra);
+        let plan = self.ok(&args);
+        let show = self.ok(&["show", "-json", "-no-color", "tfplan-check"]);
+        let json: Json = serde_json::from_str(&show.stdout).unwrap_or_else(|e| {
+            panic!("show -json of the plan on {} is not JSON ({e}):\n{}", self.tf.version, show.stdout)
+        });
+        assert!(json["format_version"].is_string(), "show -json of the plan on {}: no format_version", self.tf.version);
+        let actions = |c: &Json| -> Vec<String> {
+            c["change"]["actions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|a| a.as_str())
+                .map(str::to_string)
+                .collect()
+        };
+        let dropped: Vec<String> = json["resource_drift"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|c| actions(c) == ["delete"])
+            .filter_map(|c| c["address"].as_str().map(str::to_string))
+            .collect();
+        let mut out = Vec::new();
+        for c in json["resource_changes"].as_array().into_iter().flatten() {
+            let address = c["address"].as_str().unwrap_or_default().to_string();
+            let acts = actions(c);
+            let action = match acts.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+                ["no-op"] | ["read"] => continue,
+                ["create"] if dropped.contains(&address) => "recreate".to_string(),
+                ["delete", "create"] | ["create", "delete"] => "replace".to_string(),
+                [one] => one.to_string(),
+                other => other.join("+"),
+            };
+            out.push((address, action));
+        }
+        out.sort();
+        (out, plan.combined())
+    }
 }
 
 /// Runs `steps` against every Terraform found, then destroys and checks that
@@ -394,7 +477,7 @@ pub fn run_case_on(name: &str, tf: &Terraform, steps: &[Step], provider_env: &[(
     let ctx = |i: usize| format!("{name}, step {}, Terraform {}", i + 1, tf.version);
     for (i, step) in steps.iter().enumerate() {
         match step {
-            Step::Config { config, checks, expect_error, expect_non_empty_plan } => {
+            Step::Config { config, checks, expect_error, expect_plan } => {
                 wd.write_config(config);
                 if !initialised {
                     wd.init();
@@ -435,12 +518,20 @@ pub fn run_case_on(name: &str, tf: &Terraform, steps: &[Step], provider_env: &[(
                     }
                 }
                 let (empty_no_refresh, out1) = wd.plan_is_empty(&["-refresh=false"]);
-                let (empty_refresh, out2) = wd.plan_is_empty(&[]);
-                if *expect_non_empty_plan {
-                    assert!(!empty_refresh, "{}: expected a non-empty plan after refresh", ctx(i));
-                } else {
-                    assert!(empty_no_refresh, "{}: plan -refresh=false not empty:\n{out1}", ctx(i));
+                assert!(empty_no_refresh, "{}: plan -refresh=false not empty:\n{out1}", ctx(i));
+                if expect_plan.is_empty() {
+                    let (empty_refresh, out2) = wd.plan_is_empty(&[]);
                     assert!(empty_refresh, "{}: plan not empty:\n{out2}", ctx(i));
+                } else {
+                    let mut want = expect_plan.clone();
+                    want.sort();
+                    let (got, out) = wd.planned_changes(&[]);
+                    assert_eq!(
+                        got,
+                        want,
+                        "{}: the plan after refresh makes other changes than expected:\n{out}",
+                        ctx(i)
+                    );
                 }
                 last_state = state;
             }

@@ -282,6 +282,25 @@ pub struct EnvVarSource {
     /// A key of a Secret.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret_key_ref: Option<KeySelector>,
+    /// A key of an env file in a volume of the pod (Kubernetes 1.34's
+    /// `EnvFiles` feature).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_key_ref: Option<FileKeySelector>,
+}
+
+/// Selects a key of an env file in one of the pod's volumes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct FileKeySelector {
+    /// The volume holding the file.
+    pub volume_name: String,
+    /// The file's path within the volume.
+    pub path: String,
+    /// The variable's name in the file.
+    pub key: String,
+    /// Whether the key may be missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optional: Option<bool>,
 }
 
 /// Selects a field of the pod.
