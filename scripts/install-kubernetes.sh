@@ -187,12 +187,8 @@ debian_runtime() {
   command -v socat >/dev/null 2>&1 || want+=(socat)
   command -v ethtool >/dev/null 2>&1 || want+=(ethtool)
   if [ "${#want[@]}" -gt 0 ]; then
-    local sudo=
-    [ "$(id -u)" -ne 0 ] && sudo=sudo
     step "installing Debian packages: ${want[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    $sudo apt-get update -qq
-    $sudo apt-get install -y -qq "${want[@]}" >/dev/null
+    bash "$root/scripts/apt-install.sh" "${want[@]}"
   fi
   for p in containerd runc ip unshare; do command -v "$p" >/dev/null; done
 }

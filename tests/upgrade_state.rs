@@ -11,10 +11,11 @@
 //! `kubeadm_bootstrap_token` have kept their attributes since they were
 //! added; their fixtures pin that first shape.
 //!
-//! The fixtures in `tests/fixtures/state/` are real states: the config below
-//! applied by Terraform 1.0.3 with the provider, then the attributes the
-//! earlier schema did not have removed. `UPDATE_STATE_FIXTURES=1 cargo test
-//! --test upgrade_state` writes them again.
+//! The fixtures in `tests/fixtures/state/` are real states of the earlier
+//! schema: the configs below applied by Terraform 1.0.3 with a release build
+//! of 10a06b6 (the commit before compat mode).
+//! `tests/fixtures/state/regenerate.sh` builds that release and writes them
+//! again.
 //!
 //! For each fixture and Terraform: the state and the matching config go into
 //! a fresh directory (with the stored objects the state points at), then
@@ -243,27 +244,38 @@ fn has_all(attrs: &Json, attr: &str) -> bool {
 /// Writes the fixtures: applies the configs with Terraform 1.0.3 (the oldest
 /// supported, so every version reads its state format) and removes what the
 /// earlier schema did not have.
+/// Writes the fixtures again with the released provider of the earlier
+/// schema (`KUBEADM_FIXTURE_PROVIDER`, a release build of 10a06b6, the commit
+/// before compat mode; `tests/fixtures/state/regenerate.sh` makes it), so
+/// they are what that release wrote, not a reconstruction by this one.
 fn regenerate(tf: &Terraform) {
+    let binary = support::switch("KUBEADM_FIXTURE_PROVIDER").unwrap_or_else(|| {
+        panic!("UPDATE_STATE_FIXTURES needs KUBEADM_FIXTURE_PROVIDER: run tests/fixtures/state/regenerate.sh")
+    });
     for f in fixtures() {
         let wd = WorkDir::new(tf);
+        support::install_mirror_of(&wd, Path::new(&binary));
         wd.write_config(&config(f.body));
-        wd.init();
-        wd.ok(&["apply", "-auto-approve", "-input=false", "-no-color"]);
-        let mut state: Json =
+        wd.ok_direct(&["init", "-input=false", "-no-color"]);
+        wd.ok_direct(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+        let state: Json =
             serde_json::from_slice(&std::fs::read(wd.path().join("terraform.tfstate")).expect("state")).expect("JSON");
-        for r in state["resources"].as_array_mut().expect("resources") {
+        for r in state["resources"].as_array().expect("resources") {
             let ty = r["type"].as_str().unwrap_or_default().to_string();
-            for inst in r["instances"].as_array_mut().expect("instances") {
+            for inst in r["instances"].as_array().expect("instances") {
                 assert_eq!(inst["schema_version"], 0, "{ty}: a schema version other than 0");
                 for a in added(&ty) {
-                    strip(&mut inst["attributes"], a);
+                    let mut probe = inst["attributes"].clone();
+                    let before = probe.clone();
+                    strip(&mut probe, a);
+                    assert_eq!(probe, before, "{ty}: the provider at {binary} already has {a}: not the earlier schema");
                 }
             }
         }
         let path = fixture_path(f.name);
         std::fs::create_dir_all(path.parent().expect("dir")).expect("fixture dir");
         std::fs::write(&path, serde_json::to_string_pretty(&state).expect("JSON") + "\n").expect("write fixture");
-        wd.ok(&["destroy", "-auto-approve", "-input=false", "-no-color"]);
+        wd.ok_direct(&["destroy", "-auto-approve", "-input=false", "-no-color"]);
         eprintln!("wrote {}", path.display());
     }
 }

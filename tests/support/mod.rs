@@ -607,12 +607,17 @@ pub fn config(body: &str) -> String {
 /// config at it, so Terraform starts the provider itself (real handshake,
 /// AutoMTLS) after an ordinary `terraform init`.
 pub fn install_mirror(wd: &WorkDir) {
+    install_mirror_of(wd, &provider_binary());
+}
+
+/// `install_mirror` with another build of the provider (an earlier release).
+pub fn install_mirror_of(wd: &WorkDir, binary: &Path) {
     let version = env!("CARGO_PKG_VERSION");
     let mirror = wd.path().join(".mirror");
     let dir = mirror.join(format!("registry.terraform.io/kubeadm-ignition/kubeadm/{version}/linux_amd64"));
     std::fs::create_dir_all(&dir).expect("mirror dir");
     let bin = dir.join(format!("terraform-provider-kubeadm_v{version}"));
-    std::fs::copy(provider_binary(), &bin).expect("copy provider into the mirror");
+    std::fs::copy(binary, &bin).expect("copy provider into the mirror");
     std::fs::write(
         &wd.cli_config,
         format!(
