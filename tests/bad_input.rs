@@ -27,7 +27,7 @@ use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use serde_json::Value as Json;
-use support::{config as with_header, terraforms, Terraform, WorkDir};
+use support::{blocks, config as with_header, terraforms, Terraform, WorkDir};
 use terraform_provider_kubeadm::bootstrap::pki::{self, CaRole, KeyAlgorithm};
 use time::OffsetDateTime;
 
@@ -931,33 +931,6 @@ fn run_case(wd: &WorkDir, case: &Case) -> Outcome {
     let apply = wd.run_within(&["apply", "-input=false", "-no-color", "tfplan"], COMMAND_LIMIT);
     let text = format!("{}\n{}", plan.combined(), apply.combined());
     Outcome { text, code: apply.code, stage: "apply", took: start.elapsed() }
-}
-
-/// The diagnostics Terraform prints: each from its `Error: ` or `Warning: `
-/// line to the next one (boxed with `╷ │ ╵` on a terminal, plain here; both
-/// are read, without the margin).
-fn blocks(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur: Option<String> = None;
-    for line in text.lines() {
-        let t = line.trim_start();
-        if t.starts_with('╷') || t.starts_with('╵') {
-            continue;
-        }
-        let t = t.strip_prefix('│').map(|r| r.strip_prefix(' ').unwrap_or(r)).unwrap_or(line);
-        if t.starts_with("Error: ") || t.starts_with("Warning: ") {
-            if let Some(b) = cur.take() {
-                out.push(b);
-            }
-            cur = Some(String::new());
-        }
-        if let Some(b) = &mut cur {
-            b.push_str(t);
-            b.push('\n');
-        }
-    }
-    out.extend(cur);
-    out
 }
 
 /// `in resource "type" "name"` (or data, or provider) for an address.

@@ -9,7 +9,7 @@
 
 mod support;
 
-use support::{config, repo_root, terraforms, Terraform, WorkDir};
+use support::{blocks, config, repo_root, terraforms, Terraform, WorkDir};
 
 const PKI_AND_TOKEN: &str = r#"
 resource "kubeadm_cluster_ca" "ca" {
@@ -70,30 +70,6 @@ fn plan(tf: &Terraform, body: &str, files: &[(&str, &str)]) -> support::Run {
     // A plan creates nothing, whatever its outcome.
     assert!(!wd.path().join("terraform.tfstate").exists(), "plan wrote a state on {}", tf.version);
     r
-}
-
-/// The diagnostics in Terraform's output, each from its `Error: ` or
-/// `Warning: ` line to the next, without the `│` margin.
-fn blocks(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur: Option<String> = None;
-    for line in text.lines() {
-        let t = line.trim_start();
-        if t.starts_with('╷') || t.starts_with('╵') {
-            continue;
-        }
-        let t = t.strip_prefix('│').map(|r| r.strip_prefix(' ').unwrap_or(r)).unwrap_or(line);
-        if t.starts_with("Error: ") || t.starts_with("Warning: ") {
-            out.extend(cur.take());
-            cur = Some(String::new());
-        }
-        if let Some(b) = &mut cur {
-            b.push_str(t);
-            b.push('\n');
-        }
-    }
-    out.extend(cur);
-    out
 }
 
 /// Whether `block` quotes a source line `NN: <attr> ...`: Terraform maps

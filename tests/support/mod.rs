@@ -988,3 +988,30 @@ impl Drop for S3sFs {
         }
     }
 }
+
+/// The diagnostics Terraform prints: each from its `Error: ` or `Warning: `
+/// line to the next one (boxed with `╷ │ ╵` on a terminal, plain here; both
+/// are read, without the margin).
+pub fn blocks(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur: Option<String> = None;
+    for line in text.lines() {
+        let t = line.trim_start();
+        if t.starts_with('╷') || t.starts_with('╵') {
+            continue;
+        }
+        let t = t.strip_prefix('│').map(|r| r.strip_prefix(' ').unwrap_or(r)).unwrap_or(line);
+        if t.starts_with("Error: ") || t.starts_with("Warning: ") {
+            if let Some(b) = cur.take() {
+                out.push(b);
+            }
+            cur = Some(String::new());
+        }
+        if let Some(b) = &mut cur {
+            b.push_str(t);
+            b.push('\n');
+        }
+    }
+    out.extend(cur);
+    out
+}
