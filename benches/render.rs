@@ -55,6 +55,7 @@ fn spec(role: Role, os: OperatingSystem, pki: &ControlPlanePki) -> NodeSpec {
             controller_manager: ComponentSpec::default(),
             scheduler: ComponentSpec::default(),
             etcd: EtcdSpec::default(),
+            certificate_validity: None,
         },
         pki: role.is_control_plane().then(|| pki.clone()),
         ca_cert_hashes: vec![pki::ca_cert_hash(&pki.ca.cert_pem).expect("hash")],

@@ -386,3 +386,161 @@ fn ca_and_token_inputs_are_write_only() {
         eprintln!("[write-only] {ctx}: inputs stored = {stored}");
     }
 }
+
+/// A provider block for the local store served at a base URL.
+const SERVED_STORE: &str = "provider \"kubeadm\" {\n  store {\n    local {\n      path     = \"./configs\"\n      base_url = \"https://ign.example.com/configs\"\n    }\n  }\n}\n";
+
+/// The planned change of `address` in a saved plan (`show -json` of it).
+fn planned_change(wd: &WorkDir, plan_file: &str, address: &str) -> serde_json::Value {
+    let show = wd.ok(&["show", "-json", "-no-color", plan_file]);
+    let plan: serde_json::Value = serde_json::from_str(&show.stdout).expect("plan JSON");
+    plan["resource_changes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["address"] == address)
+        .map(|c| c["change"].clone())
+        .unwrap_or_else(|| panic!("{address} is not in the plan: {}", plan["resource_changes"]))
+}
+
+/// `user_data_mode = "stable"`: a token replacement re-renders the stored
+/// config at the same key, and `user_data` stays byte-identical, already in
+/// the plan; the pinned node beside it gets new `user_data`, as before.
+#[test]
+fn stable_mode_keeps_user_data_while_a_rotated_token_changes_the_object() {
+    let body = config(&format!(
+        "{SERVED_STORE}{PKI_AND_TOKEN}{}{}",
+        node("w0", "worker", "user_data_mode = \"stable\""),
+        node("w1", "worker", "")
+    ));
+    let (stable, pinned) = ("kubeadm_ignition_config.w0", "kubeadm_ignition_config.w1");
+    for tf in terraforms() {
+        let ctx = format!("Terraform {}", tf.version);
+        let wd = WorkDir::new(&tf);
+        wd.write_config(&body);
+        wd.init();
+        wd.ok(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+        let before = wd.state();
+        assert_eq!(before.str(stable, "id"), "prod/worker/w0.ign", "{ctx}: the stable key");
+        let user_data = before.str(stable, "user_data");
+        let pointer: serde_json::Value = serde_json::from_str(&user_data).unwrap();
+        let replace = &pointer["ignition"]["config"]["replace"];
+        assert_eq!(replace["source"], "https://ign.example.com/configs/prod/worker/w0.ign", "{ctx}");
+        assert!(replace.get("verification").is_none(), "{ctx}: a stable pointer carries no hash: {user_data}");
+        let object = wd.path().join(before.str(stable, "object_url"));
+        let old_bytes = std::fs::read(&object).unwrap();
+        assert_eq!(sha512_hex(&old_bytes), before.str(stable, "rendered_sha512"), "{ctx}");
+        let old_token = before.str("kubeadm_bootstrap_token.join", "token");
+
+        // The plan of a rotation: the stable node updates with known, equal user_data.
+        let rotate = "-replace=kubeadm_bootstrap_token.join";
+        let (changes, out) = wd.planned_changes(&[rotate]);
+        let want: Vec<(String, String)> = [
+            ("kubeadm_bootstrap_token.join", "replace"),
+            ("kubeadm_ignition_config.w0", "update"),
+            ("kubeadm_ignition_config.w1", "update"),
+        ]
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .to_vec();
+        assert_eq!(changes, want, "{ctx}:\n{out}");
+        let change = planned_change(&wd, "tfplan-check", stable);
+        assert_eq!(change["after"]["user_data"], user_data.as_str(), "{ctx}: user_data must be known and unchanged");
+        assert_eq!(change["after"]["id"], "prod/worker/w0.ign", "{ctx}");
+        assert_ne!(change["after_unknown"]["user_data"], true, "{ctx}");
+        assert_eq!(change["after_unknown"]["rendered_sha512"], true, "{ctx}: the content is re-rendered");
+        let control = planned_change(&wd, "tfplan-check", pinned);
+        assert_eq!(control["after_unknown"]["user_data"], true, "{ctx}: a pinned node's user_data changes");
+
+        wd.ok(&["apply", "-auto-approve", "-input=false", "-no-color", rotate]);
+        let after = wd.state();
+        let new_token = after.str("kubeadm_bootstrap_token.join", "token");
+        assert_ne!(new_token, old_token, "{ctx}: the token was not replaced");
+        assert_eq!(after.str(stable, "user_data"), user_data, "{ctx}: user_data changed");
+        assert_eq!(after.str(stable, "id"), before.str(stable, "id"), "{ctx}");
+        assert_eq!(after.str(stable, "rendered_at"), before.str(stable, "rendered_at"), "{ctx}: not a new generation");
+        let new_bytes = std::fs::read(&object).unwrap();
+        assert_ne!(new_bytes, old_bytes, "{ctx}: the stored config did not change");
+        assert_eq!(sha512_hex(&new_bytes), after.str(stable, "rendered_sha512"), "{ctx}");
+        assert!(after.str(stable, "kubeadm_config").contains(&new_token), "{ctx}: the new token is not in the config");
+        // The stored config ships the kubeadm YAML with the new token.
+        let json: serde_json::Value = serde_json::from_slice(&new_bytes).unwrap();
+        let shipped = json["storage"]["files"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|f| f["path"] == "/etc/kubeadm/config.yaml")
+            .and_then(|f| f["contents"]["source"].as_str())
+            .and_then(|s| s.strip_prefix("data:;base64,"))
+            .map(|b| String::from_utf8(base64_decode(b)).unwrap())
+            .expect("the kubeadm config in the stored object");
+        assert!(shipped.contains(&new_token) && !shipped.contains(&old_token), "{ctx}: {shipped}");
+        assert_ne!(after.str(pinned, "user_data"), before.str(pinned, "user_data"), "{ctx}: the pinned control");
+        let (empty, out) = wd.plan_is_empty(&[]);
+        assert!(empty, "{ctx}: plan after the rotation not empty:\n{out}");
+        wd.ok(&["destroy", "-auto-approve", "-input=false", "-no-color"]);
+        assert!(!object.exists(), "{ctx}: destroy left the stable object behind");
+    }
+}
+
+fn base64_decode(s: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.decode(s).expect("base64")
+}
+
+/// How long `replace_after` is in [`replace_after_rerenders_a_due_config`]:
+/// long enough that the two plans following an apply finish before the
+/// config is due again, on a busy machine.
+const REPLACE_AFTER_SECS: u64 = 10;
+
+/// `replace_after`: once `replace_at` has passed, the refresh marks the
+/// config due and the plan updates it in place; the apply starts a new
+/// `rendered_at`, and the plans right after are empty. A config without
+/// `replace_after` stays put through the same wait.
+#[test]
+fn replace_after_rerenders_a_due_config() {
+    let body = config(&format!(
+        "{PKI_AND_TOKEN}{}{}",
+        node("cp1", "control-plane", &format!("replace_after = \"{REPLACE_AFTER_SECS}s\"")),
+        node("w0", "worker", "")
+    ));
+    let cp = "kubeadm_ignition_config.cp1";
+    let seen: Arc<Mutex<Option<(String, String)>>> = Arc::default();
+    let (first, second) = (seen.clone(), seen.clone());
+    let time = |s: &str| {
+        time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+            .unwrap_or_else(|e| panic!("{s:?} is not RFC 3339: {e}"))
+    };
+    run_case(
+        "replace_after",
+        &[
+            Step::config(body.clone())
+                .check(move |s: &State| {
+                    let (rendered, replace) = (s.str(cp, "rendered_at"), s.str(cp, "replace_at"));
+                    if time(&replace) - time(&rendered) != time::Duration::seconds(REPLACE_AFTER_SECS as i64) {
+                        return Err(format!("replace_at {replace} is not rendered_at {rendered} + replace_after"));
+                    }
+                    if !s.attr("kubeadm_ignition_config.w0", "replace_at").is_null() {
+                        return Err("replace_at without replace_after".into());
+                    }
+                    *first.lock().unwrap() = Some((rendered, s.str(cp, "id")));
+                    // The wait: the config is due when the plans below run.
+                    std::thread::sleep(std::time::Duration::from_secs(REPLACE_AFTER_SECS + 1));
+                    Ok(())
+                })
+                // Without refresh nothing is due; the refresh finds cp1 due
+                // and nothing else (w0 has no replace_after).
+                .expect_plan(&[(cp, "update")]),
+            Step::config(body).check(move |s: &State| {
+                let (rendered, id) = second.lock().unwrap().clone().expect("the first step's values");
+                let now = s.str(cp, "rendered_at");
+                if time(&now) <= time(&rendered) {
+                    return Err(format!("rendered_at did not move: {rendered} -> {now}"));
+                }
+                if s.str(cp, "id") != id {
+                    return Err("the same inputs must keep the same object".into());
+                }
+                Ok(())
+            }),
+        ],
+    );
+}

@@ -2,7 +2,9 @@
 //! uses, for real:
 //!
 //! - both pass `terraform validate` and `terraform fmt -check` on every
-//!   Terraform found;
+//!   Terraform found from 1.4 on (the module rolls control planes with
+//!   `replace_triggered_by` and `terraform_data`), and older ones refuse them
+//!   at `terraform init` by the version constraint;
 //! - the module's own `terraform test` files (a mocked AWS provider, this
 //!   provider for real) pass on every Terraform that has mock providers
 //!   (1.7 and newer); older ones are skipped with the reason printed;
@@ -13,11 +15,18 @@
 //!   for S3, EC2, IAM, ELBv2, Auto Scaling and STS. The user data moto holds
 //!   for every control-plane instance and the workers' launch template is
 //!   booted by the real Ignition engine: the presigned pointer config makes it
-//!   fetch the stored config from moto over http and check its SHA-512, and
-//!   the node's `/etc/kubeadm/config.yaml` must say `InitConfiguration` for
-//!   the first control plane, `JoinConfiguration` with `controlPlane` for the
-//!   others, and a `JoinConfiguration` without it for the workers. A second
-//!   plan must be empty; destroy must remove the objects and the bucket.
+//!   fetch the stored config from moto over http and check its SHA-512 (the
+//!   workers' stable pointer has none), and the node's
+//!   `/etc/kubeadm/config.yaml` must say `InitConfiguration` for the first
+//!   control plane, `JoinConfiguration` with `controlPlane` for the others,
+//!   and a `JoinConfiguration` without it for the workers. A second plan must
+//!   be empty; destroy must remove the objects and the bucket;
+//! - on the newest Terraform, against moto again: a token rotation
+//!   (`-replace` of the token) plans updates of the node configs and no
+//!   change to any instance, launch template or auto scaling group; after
+//!   the apply the workers' object at its stable key holds the new token and
+//!   the launch template's user data is byte-identical. With pinned worker
+//!   configs (the control) the same rotation does change the launch template.
 //!
 //! What moto does differently from AWS, and how the example copes:
 //!
@@ -191,11 +200,33 @@ fn tf_ok(wd: &WorkDir, dir: &str, args: &[&str], limit: Duration) -> Run {
 const QUICK: Duration = Duration::from_secs(300);
 const SLOW: Duration = Duration::from_secs(1200);
 
+/// The oldest Terraform the module and the example accept (their
+/// `required_version`): `replace_triggered_by` arrived in 1.2 and
+/// `terraform_data` in 1.4.
+const MIN_TERRAFORM: (u32, u32) = (1, 4);
+
 #[test]
 fn example_and_module_validate_and_are_formatted_on_every_terraform() {
     let _serial = serial();
     for tf in terraforms() {
         let wd = workdir(&tf, &[]);
+        if tf.minor() < MIN_TERRAFORM {
+            // Older ones must refuse them at init: by the version constraint,
+            // or (before 1.2) at the lifecycle argument they do not know.
+            for dir in [MODULE, EXAMPLE] {
+                let r = tf_in(&wd, dir, &["init", "-input=false", "-no-color", "-backend=false"], QUICK);
+                let out = r.combined();
+                let named =
+                    if tf.minor() < (1, 2) { "replace_triggered_by" } else { "Unsupported Terraform Core version" };
+                assert!(
+                    r.code != 0 && out.contains(named),
+                    "{dir} on {}: init must refuse a Terraform older than {MIN_TERRAFORM:?}, naming {named:?}:\n{out}",
+                    tf.version
+                );
+            }
+            eprintln!("[{}] init refuses the module and the example, as it must", tf.version);
+            continue;
+        }
         for dir in [MODULE, EXAMPLE] {
             tf_ok(&wd, dir, &["init", "-input=false", "-no-color", "-backend=false"], QUICK);
             let r = tf_ok(&wd, dir, &["validate", "-no-color"], QUICK);
@@ -273,9 +304,22 @@ fn client(moto: &Moto, service: &str) -> String {
     )
 }
 
+/// A moto server, a working directory whose commands reach it, and an AMI
+/// moto knows.
+fn on_moto(tf: &Terraform) -> (Moto, WorkDir, String) {
+    let moto = Moto::start();
+    let wd = workdir(tf, &moto.provider_env());
+    let ami = moto.boto3(&format!(
+        "ec2 = {}\nprint(ec2.describe_images(Owners=['amazon'])['Images'][0]['ImageId'])",
+        client(&moto, "ec2")
+    ));
+    (moto, wd, ami)
+}
+
 /// A pointer config as the instance's user data holds it, checked: a
-/// presigned http URL on moto for `object_key`, and the config's SHA-512.
-fn check_pointer(user_data: &str, moto: &Moto, object_key: &str, sha512: &str, what: &str) {
+/// presigned http URL on moto for `object_key`, and the config's SHA-512
+/// (`None`: a stable pointer, which has none).
+fn check_pointer(user_data: &str, moto: &Moto, object_key: &str, sha512: Option<&str>, what: &str) {
     let pointer: Value =
         serde_json::from_str(user_data).unwrap_or_else(|e| panic!("{what}: user data is not JSON ({e}): {user_data}"));
     let replace = &pointer["ignition"]["config"]["replace"];
@@ -283,7 +327,12 @@ fn check_pointer(user_data: &str, moto: &Moto, object_key: &str, sha512: &str, w
     let prefix = format!("{}/{BUCKET}/{object_key}?", moto.endpoint());
     assert!(source.starts_with(&prefix), "{what}: source {source} does not start with {prefix}");
     assert!(source.contains("X-Amz-Signature="), "{what}: not a presigned URL: {source}");
-    assert_eq!(replace["verification"]["hash"], format!("sha512-{sha512}"), "{what}: wrong verification hash");
+    match sha512 {
+        Some(sha512) => {
+            assert_eq!(replace["verification"]["hash"], format!("sha512-{sha512}"), "{what}: wrong verification hash")
+        }
+        None => assert!(replace.get("verification").is_none(), "{what}: a stable pointer carries no hash: {user_data}"),
+    }
     assert!(user_data.len() < 2048, "{what}: user data is {} bytes, not a small pointer", user_data.len());
 }
 
@@ -328,13 +377,7 @@ fn example_applies_on_moto_and_its_nodes_boot() {
     let _serial = serial();
     let tf = terraforms().into_iter().last().expect("a Terraform");
     let started = Instant::now();
-    let moto = Moto::start();
-    let wd = workdir(&tf, &moto.provider_env());
-
-    let ami = moto.boto3(&format!(
-        "ec2 = {}\nprint(ec2.describe_images(Owners=['amazon'])['Images'][0]['ImageId'])",
-        client(&moto, "ec2")
-    ));
+    let (moto, wd, ami) = on_moto(&tf);
     let vars = serde_json::json!({
         "region": "us-east-1",
         "aws_endpoint": moto.endpoint(),
@@ -348,6 +391,8 @@ fn example_applies_on_moto_and_its_nodes_boot() {
         "worker_instance_type": "t3.medium",
         "worker_count": { "min": 1, "desired": 2, "max": 3 },
         "availability_zone_count": 2,
+        // No API server answers on moto.
+        "wait_for_health": false,
     });
     std::fs::write(wd.path().join(EXAMPLE).join("terraform.tfvars.json"), vars.to_string()).unwrap();
 
@@ -435,13 +480,17 @@ fn example_applies_on_moto_and_its_nodes_boot() {
             "{name}: {instance}"
         );
         let user_data = instance["user_data"].as_str().unwrap();
-        check_pointer(user_data, &moto, &key_of(&name), &sha_of(&name), &name);
+        check_pointer(user_data, &moto, &key_of(&name), Some(&sha_of(&name)), &name);
         let node = boot(user_data, &name);
         assert!(node.has_ca_key, "{name}: control planes carry the CA key");
         let join = node.kind("JoinConfiguration");
         if i == 0 {
             let init = node.kind("InitConfiguration").unwrap_or_else(|| panic!("{name}: no InitConfiguration"));
-            assert!(join.is_none(), "{name}: the init node must not join");
+            // It may carry the control-plane join it takes when its cluster already answers.
+            if let Some(join) = join {
+                assert!(join.get("controlPlane").is_some(), "{name}: the init node may only join as a control plane");
+                assert_eq!(join["discovery"]["bootstrapToken"]["token"], token, "{name}");
+            }
             assert_eq!(init["bootstrapTokens"][0]["token"], token, "{name}: the join token is not seeded");
             let cluster = node.kind("ClusterConfiguration").expect("ClusterConfiguration");
             assert_eq!(cluster["controlPlaneEndpoint"], api_endpoint.as_str(), "{name}");
@@ -496,7 +545,9 @@ fn example_applies_on_moto_and_its_nodes_boot() {
         serde_json::json!([user_data]),
         "the group's instances boot from the template"
     );
-    check_pointer(user_data, &moto, &key_of("workers"), &sha_of("workers"), "workers");
+    // The workers' config is stable: one key, no hash; Ignition boots it as served.
+    assert_eq!(key_of("workers"), format!("ignition/{CLUSTER}/worker/workers.ign"));
+    check_pointer(user_data, &moto, &key_of("workers"), None, "workers");
     let node = boot(user_data, "workers");
     assert!(!node.has_ca_key, "a worker must not get the CA key");
     assert!(node.kind("InitConfiguration").is_none() && node.kind("ClusterConfiguration").is_none());
@@ -521,4 +572,166 @@ fn example_applies_on_moto_and_its_nodes_boot() {
     ));
     assert_eq!(states, r#"["terminated"]"#, "instances still alive after destroy");
     eprintln!("[{}] example applied, booted and destroyed in {:.0} s", tf.version, started.elapsed().as_secs_f64());
+}
+
+/// The planned changes in a saved plan: address → (type, actions, change).
+fn plan_changes(wd: &WorkDir, plan_file: &str) -> Vec<(String, String, Vec<String>, Value)> {
+    let show = tf_ok(wd, EXAMPLE, &["show", "-json", "-no-color", plan_file], QUICK);
+    let plan: Value = serde_json::from_str(&show.stdout).expect("plan JSON");
+    plan["resource_changes"]
+        .as_array()
+        .expect("resource_changes")
+        .iter()
+        .map(|c| {
+            let actions = c["change"]["actions"].as_array().into_iter().flatten();
+            (
+                c["address"].as_str().unwrap_or_default().to_string(),
+                c["type"].as_str().unwrap_or_default().to_string(),
+                actions.filter_map(|a| a.as_str()).map(str::to_string).collect(),
+                c["change"].clone(),
+            )
+        })
+        .collect()
+}
+
+/// The kubeadm YAML an Ignition config ships at [`CONFIG_PATH`].
+fn shipped_kubeadm_config(ignition: &[u8]) -> String {
+    use base64::Engine;
+    let json: Value = serde_json::from_slice(ignition).expect("an Ignition config");
+    let source = json["storage"]["files"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|f| f["path"] == CONFIG_PATH)
+        .and_then(|f| f["contents"]["source"].as_str())
+        .unwrap_or_else(|| panic!("no {CONFIG_PATH} in the stored config"));
+    let data = source.strip_prefix("data:;base64,").unwrap_or_else(|| panic!("{CONFIG_PATH} is not inline: {source}"));
+    String::from_utf8(base64::engine::general_purpose::STANDARD.decode(data).expect("base64")).expect("UTF-8")
+}
+
+/// The workers' launch template as moto holds it: latest version number
+/// and user data (decoded).
+fn launch_template(moto: &Moto, id: &str) -> (i64, String) {
+    let out = moto.boto3(&format!(
+        "import base64\nec2 = {}\nv = ec2.describe_launch_template_versions(LaunchTemplateId='{id}', Versions=['$Latest'])['LaunchTemplateVersions'][0]\nprint(json.dumps([v['VersionNumber'], base64.b64decode(v['LaunchTemplateData']['UserData']).decode()]))",
+        client(moto, "ec2")
+    ));
+    let v: Value = serde_json::from_str(&out).unwrap();
+    (v[0].as_i64().unwrap(), v[1].as_str().unwrap().to_string())
+}
+
+#[test]
+fn token_rotation_leaves_machines_alone_on_moto() {
+    let _serial = serial();
+    let tf = terraforms().into_iter().last().expect("a Terraform");
+    let started = Instant::now();
+    let (moto, wd, ami) = on_moto(&tf);
+    let vars = |worker_mode: &str| {
+        let v = serde_json::json!({
+            "region": "us-east-1",
+            "aws_endpoint": moto.endpoint(),
+            "cluster_name": CLUSTER,
+            "store_bucket": BUCKET,
+            "store_bucket_tls_only": false,
+            "ami_id": ami,
+            "control_plane_instance_type": "t3.medium",
+            "worker_instance_type": "t3.medium",
+            "worker_count": { "min": 1, "desired": 1, "max": 2 },
+            "availability_zone_count": 2,
+            "worker_user_data_mode": worker_mode,
+            "wait_for_health": false,
+        });
+        std::fs::write(wd.path().join(EXAMPLE).join("terraform.tfvars.json"), v.to_string()).unwrap();
+    };
+    let token = "module.cluster.kubeadm_bootstrap_token.this";
+    let rotate = format!("-replace={token}");
+    let machines = ["aws_instance", "aws_launch_template", "aws_autoscaling_group"];
+    let state =
+        |wd: &WorkDir| State::parse(tf_ok(wd, EXAMPLE, &["show", "-json", "-no-color"], QUICK).stdout.as_bytes());
+
+    vars("stable");
+    tf_ok(&wd, EXAMPLE, &["init", "-input=false", "-no-color"], QUICK);
+    tf_ok(&wd, EXAMPLE, &["apply", "-auto-approve", "-input=false", "-no-color"], SLOW);
+    let before = state(&wd);
+    let worker = "module.cluster.kubeadm_ignition_config.worker";
+    let key = before.str(worker, "object_url").strip_prefix(&format!("s3://{BUCKET}/")).unwrap().to_string();
+    assert_eq!(key, format!("ignition/{CLUSTER}/worker/workers.ign"), "the workers' stable key");
+    let template_id = before.output("worker_launch_template_id").as_str().unwrap().to_string();
+    let (version, user_data) = launch_template(&moto, &template_id);
+    assert_eq!(user_data, before.str(worker, "user_data"), "the template carries the worker pointer");
+    let instances = before.output("control_plane_instance_ids");
+    let old_token = before.str(token, "token");
+    let get = |key: &str| {
+        moto.boto3(&format!(
+            "import base64\nprint(base64.b64encode(s3.get_object(Bucket='{BUCKET}', Key='{key}')['Body'].read()).decode())"
+        ))
+    };
+    let object = |key: &str| {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.decode(get(key)).expect("base64 from boto3")
+    };
+    assert!(shipped_kubeadm_config(&object(&key)).contains(&old_token));
+
+    // The rotation's plan: node configs re-render, no machine changes.
+    tf_ok(&wd, EXAMPLE, &["plan", "-input=false", "-no-color", &rotate, "-out=rotate.tfplan"], SLOW);
+    let changes = plan_changes(&wd, "rotate.tfplan");
+    let changed: Vec<String> = changes
+        .iter()
+        .filter(|(_, _, actions, _)| actions.as_slice() != ["no-op"] && actions.as_slice() != ["read"])
+        .map(|(address, _, actions, _)| format!("{address} {actions:?}"))
+        .collect();
+    for (address, ty, actions, _) in &changes {
+        if machines.contains(&ty.as_str()) {
+            assert_eq!(actions, &["no-op"], "{address} changes on a token rotation: {changed:#?}");
+        }
+        if ty == "terraform_data" {
+            assert_eq!(actions, &["no-op"], "{address}: a rotation is not a new config generation: {changed:#?}");
+        }
+    }
+    let (_, _, actions, change) = changes.iter().find(|c| c.0 == worker).expect("the worker config in the plan");
+    assert_eq!(actions, &["update"], "{changed:#?}");
+    assert_eq!(change["after"]["user_data"], user_data.as_str(), "the worker's user_data must stay known and equal");
+    for cp in ["module.cluster.kubeadm_ignition_config.init", "module.cluster.kubeadm_ignition_config.control_plane[0]"]
+    {
+        let (_, _, actions, _) = changes.iter().find(|c| c.0 == cp).expect("a control-plane config");
+        assert_eq!(actions, &["update"], "{cp} re-renders with the new token: {changed:#?}");
+    }
+    eprintln!("[{}] rotation plan: {changed:#?}", tf.version);
+
+    tf_ok(&wd, EXAMPLE, &["apply", "-input=false", "-no-color", "rotate.tfplan"], SLOW);
+    let after = state(&wd);
+    let new_token = after.str(token, "token");
+    assert_ne!(new_token, old_token);
+    let shipped = shipped_kubeadm_config(&object(&key));
+    assert!(shipped.contains(&new_token) && !shipped.contains(&old_token), "the stable object: {shipped}");
+    assert_eq!(launch_template(&moto, &template_id), (version, user_data.clone()), "the launch template changed");
+    assert_eq!(after.output("control_plane_instance_ids"), instances, "control planes were replaced");
+    let r = tf_in(&wd, EXAMPLE, &["plan", "-detailed-exitcode", "-input=false", "-no-color"], SLOW);
+    assert_eq!(r.code, 0, "the plan after the rotation is not empty:\n{}", r.combined());
+    eprintln!("[{}] rotated: the stable object holds the new token, user data byte-identical", tf.version);
+
+    // The control: pinned worker configs change the launch template on a rotation.
+    vars("pinned");
+    tf_ok(&wd, EXAMPLE, &["apply", "-auto-approve", "-input=false", "-no-color"], SLOW);
+    let pinned = state(&wd);
+    let pinned_key = pinned.str(worker, "object_url").strip_prefix(&format!("s3://{BUCKET}/")).unwrap().to_string();
+    assert_ne!(pinned_key, key, "switching the mode moves the object");
+    let keys = moto.boto3(&format!(
+        "print(json.dumps(sorted(o['Key'] for o in s3.list_objects_v2(Bucket='{BUCKET}').get('Contents', []))))"
+    ));
+    assert!(keys.contains(&pinned_key) && !keys.contains(&format!("\"{key}\"")), "{keys}");
+    tf_ok(&wd, EXAMPLE, &["plan", "-input=false", "-no-color", &rotate, "-out=control.tfplan"], SLOW);
+    let changes = plan_changes(&wd, "control.tfplan");
+    let template = changes.iter().find(|c| c.1 == "aws_launch_template").expect("the launch template");
+    assert_eq!(template.2, ["update"], "pinned workers: a rotation must change the launch template");
+    for (address, ty, actions, _) in &changes {
+        if ty == "aws_instance" {
+            assert_eq!(actions, &["no-op"], "{address}: control planes ignore their user data");
+        }
+    }
+
+    tf_ok(&wd, EXAMPLE, &["destroy", "-auto-approve", "-input=false", "-no-color"], SLOW);
+    let buckets = moto.boto3("print(json.dumps([b['Name'] for b in s3.list_buckets().get('Buckets', [])]))");
+    assert!(!buckets.contains(BUCKET), "the bucket is still there: {buckets}");
+    eprintln!("[{}] token rotation on moto checked in {:.0} s", tf.version, started.elapsed().as_secs_f64());
 }

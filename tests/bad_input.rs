@@ -37,6 +37,7 @@ const CA: &str = "kubeadm_cluster_ca.bad";
 const IGN: &str = "kubeadm_ignition_config.bad";
 const IGN_DATA: &str = "data.kubeadm_ignition_config.bad";
 const CAPI_DATA: &str = "data.kubeadm_capi_manifests.bad";
+const HEALTH_DATA: &str = "data.kubeadm_cluster_health.bad";
 
 /// Most a failing case may print (the large inputs must not be echoed back).
 const OUTPUT_LIMIT: usize = 64 * 1024;
@@ -670,6 +671,17 @@ fn ignition_cases(p: &Pems) -> Vec<Case> {
         // Dynamic blocks have no source line per element: Terraform shows the resource.
         bad(g, "10000 files with one path", IGN, "files", "Duplicate file path",
             node(&[], "  dynamic \"files\" {\n    for_each = flatten([for a in range(100) : [for b in range(100) : \"${a}-${b}\"]])\n    content {\n      path = \"/etc/same\"\n      content = \"x\"\n    }\n  }")).absent(),
+        // user_data_mode and replace_after (the default store is local, without base_url).
+        bad(g, "user_data_mode sometimes", IGN, "user_data_mode", "Invalid user_data_mode", node(&[("user_data_mode", "\"sometimes\"")], "")),
+        bad(g, "stable without a URL", IGN, "user_data_mode", "needs a URL", node(&[("user_data_mode", "\"stable\"")], "")),
+        bad(g, "replace_after abc", IGN, "replace_after", "Invalid replace_after", node(&[("replace_after", "\"abc\"")], "")),
+        bad(g, "replace_after negative", IGN, "replace_after", "Invalid replace_after", node(&[("replace_after", "\"-1h\"")], "")),
+        bad(g, "replace_after zero", IGN, "replace_after", "Invalid replace_after", node(&[("replace_after", "\"0s\"")], "")),
+        // cluster.certificate_validity: a positive Go duration, on Kubernetes 1.31+ (kubeadm v1beta4).
+        bad(g, "certificate_validity abc", IGN, "certificate_validity", "Invalid certificate_validity", node(&[("cluster.certificate_validity", "\"abc\"")], "")),
+        bad(g, "certificate_validity zero", IGN, "certificate_validity", "Invalid certificate_validity", node(&[("cluster.certificate_validity", "\"0s\"")], "")),
+        bad(g, "certificate_validity on 1.30", IGN, "certificate_validity", "certificate_validity needs Kubernetes 1.31+",
+            node(&[("cluster.kubernetes_version", "\"v1.30.8\""), ("cluster.certificate_validity", "\"2160h\"")], "")),
     ]
 }
 
@@ -748,6 +760,106 @@ fn capi_data_cases() -> Vec<Case> {
         bad(g, "client certificate without key", CAPI_DATA, "client_key", "client", capi("  host = \"https://10.0.0.1:6443\"\n  client_certificate = \"x\"")).absent(),
         bad(g, "cluster CA garbage", CAPI_DATA, "cluster_ca_certificate", "cluster_ca_certificate",
             capi("  host = \"https://10.0.0.1:6443\"\n  token = \"t\"\n  cluster_ca_certificate = \"not pem\"")),
+    ]
+}
+
+fn health(lines: &str) -> String {
+    format!("data \"kubeadm_cluster_health\" \"bad\" {{\n{lines}\n}}\n")
+}
+
+fn cluster_health_cases() -> Vec<Case> {
+    let g = "data kubeadm_cluster_health";
+    let direct = "  host = \"https://10.0.0.1:6443\"\n  token = \"t\"";
+    vec![
+        bad(
+            g,
+            "timeout not a duration",
+            HEALTH_DATA,
+            "timeout",
+            "Invalid timeout",
+            health(&format!("{direct}\n  timeout = \"abc\"")),
+        ),
+        bad(
+            g,
+            "poll_interval zero",
+            HEALTH_DATA,
+            "poll_interval",
+            "Invalid poll_interval",
+            health(&format!("{direct}\n  poll_interval = \"0s\"")),
+        ),
+        bad(
+            g,
+            "worker_nodes negative",
+            HEALTH_DATA,
+            "worker_nodes",
+            "Invalid worker_nodes",
+            health(&format!("{direct}\n  wait_for {{\n    worker_nodes = -1\n  }}")),
+        ),
+        bad(
+            g,
+            "no connection",
+            HEALTH_DATA,
+            "kubeconfig_path",
+            "No connection to the cluster",
+            health("  timeout = \"1m\""),
+        )
+        .absent(),
+    ]
+}
+
+/// `kubeadm_kubeconfig` (the resource; the ephemeral variant shares its
+/// schema and checks, and Terraform before 1.10 cannot parse it).
+fn kubeconfig_cases(p: &Pems) -> Vec<Case> {
+    const KC: &str = "kubeadm_kubeconfig.bad";
+    let g = "kubeadm_kubeconfig";
+    let kc = |lines: &str| {
+        format!("resource \"kubeadm_kubeconfig\" \"bad\" {{\n  cluster_ca = kubeadm_cluster_ca.ca\n{lines}\n}}\n")
+    };
+    let with = |lines: &str| kc(&format!("  server = \"https://api.prod.example.com:6443\"\n{lines}"));
+    let foreign_key = format!(
+        "resource \"kubeadm_kubeconfig\" \"bad\" {{\n  server = \"https://api:6443\"\n  cluster_ca = {{\n    ca_cert_pem = {}\n    ca_key_pem = {}\n    cluster_name = \"prod\"\n  }}\n}}\n",
+        hcl(&p.ca.cert_pem),
+        hcl(&key(&p.other))
+    );
+    let unknown = "variable \"kc_server\" {\n  type = string\n}\nresource \"kubeadm_cluster_ca\" \"kc\" {\n  cluster_name  = \"kc\"\n  key_algorithm = \"ECDSA-P256\"\n}\nresource \"kubeadm_kubeconfig\" \"ok\" {\n  cluster_ca         = kubeadm_cluster_ca.kc\n  server             = var.kc_server\n  kubernetes_version = \"v1.${length(kubeadm_cluster_ca.kc.id) > 0 ? 28 : 29}.3\"\n}\n";
+    vec![
+        bad(g, "server not https", KC, "server", "Invalid server", kc("  server = \"http://api.example.com:6443\"")),
+        bad(g, "server without scheme", KC, "server", "Invalid server", kc("  server = \"api.example.com:6443\"")),
+        bad(g, "server port out of range", KC, "server", "Invalid server", kc("  server = \"https://api:99999\"")),
+        bad(
+            g,
+            "server with credentials",
+            KC,
+            "server",
+            "Invalid server",
+            kc("  server = \"https://admin:pw@api:6443\""),
+        ),
+        bad(g, "validity 0s", KC, "validity", "Invalid validity", with("  validity = \"0s\"")),
+        bad(g, "validity abc", KC, "validity", "Invalid validity", with("  validity = \"abc\"")),
+        bad(g, "renew_before negative", KC, "renew_before", "Invalid renew_before", with("  renew_before = \"-1h\"")),
+        bad(
+            g,
+            "key_algorithm unknown",
+            KC,
+            "key_algorithm",
+            "Invalid key_algorithm",
+            with("  key_algorithm = \"ED25519\""),
+        ),
+        bad(g, "username empty", KC, "username", "Invalid username", with("  username = \"\"")),
+        bad(g, "group empty", KC, "groups", "Invalid groups", with("  groups = [\"kubeadm:cluster-admins\", \"\"]")),
+        bad(g, "group twice", KC, "groups", "Invalid groups", with("  groups = [\"ops\", \"ops\"]")),
+        bad(
+            g,
+            "kubernetes_version below 1.22",
+            KC,
+            "kubernetes_version",
+            "Unsupported Kubernetes version",
+            with("  kubernetes_version = \"v1.21.0\""),
+        ),
+        bad(g, "cluster_ca with another CA's key", KC, "cluster_ca", "Unusable cluster_ca", foreign_key),
+        // A warning, documented: every apply then issues a new certificate.
+        good(g, "renew_before longer than validity", with("  validity     = \"1h\"\n  renew_before = \"2h\"")),
+        good(g, "kubeconfig inputs known only at apply", unknown).var("kc_server", "https://api.kc.example.com:6443"),
     ]
 }
 
@@ -889,6 +1001,16 @@ data "kubeadm_capi_manifests" "u" {
   namespace       = var.s
   kubeconfig_path = var.s
   host            = var.s
+}
+
+data "kubeadm_cluster_health" "u" {
+  kubeconfig    = var.s
+  timeout       = var.s
+  poll_interval = var.s
+  wait_for {
+    control_plane_nodes = var.n
+    worker_nodes        = var.n
+  }
 }
 "#;
 
@@ -1117,6 +1239,8 @@ fn malformed_configurations_fail_cleanly_at_their_attribute() {
     cases.extend(ignition_cases(&p));
     cases.extend(ignition_data_cases());
     cases.extend(capi_data_cases());
+    cases.extend(cluster_health_cases());
+    cases.extend(kubeconfig_cases(&p));
     cases.extend(controls());
     // A developer's filter (refused under CI): no floor then, but never zero cases.
     let filter = support::switch("BAD_INPUT_FILTER");

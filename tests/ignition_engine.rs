@@ -266,7 +266,17 @@ fn golden_configs_match_and_validate() {
                 validate(&name, &rendered.json);
                 // Real kubeadm of the matching release accepts the kubeadm
                 // config inside, as the node hands it over at boot.
-                kubeadm_support::assert_valid(&kubeadm_support::kubeadm_yaml_of(&rendered.json), version, &name);
+                let yaml = kubeadm_support::kubeadm_yaml_of(&rendered.json);
+                kubeadm_support::assert_valid(&yaml, version, &name);
+                if role == Role::Init {
+                    // The join an init node takes when its cluster already runs,
+                    // judged on its own too: the control-plane role's document.
+                    let join = init_join_document(&yaml).unwrap_or_else(|| panic!("{name}: no JoinConfiguration"));
+                    let mut cp = spec.clone();
+                    cp.role = Role::ControlPlane;
+                    assert_eq!(join, kubeadm::render(&cp).unwrap(), "{name}");
+                    kubeadm_support::assert_valid(&join, version, &format!("{name}, its JoinConfiguration"));
+                }
                 let path = golden_dir().join(&name);
                 if updating() {
                     std::fs::write(&path, &rendered.json).unwrap();
@@ -287,6 +297,12 @@ fn golden_configs_match_and_validate() {
         .filter(|n| n.ends_with(".ign"))
         .collect();
     assert_eq!(present, expected, "tests/golden holds configs no scenario produces");
+}
+
+/// The `JoinConfiguration` document of a multi-document kubeadm config,
+/// as written (documents are separated by `---` lines).
+fn init_join_document(yaml: &str) -> Option<String> {
+    yaml.split("---\n").find(|d| d.lines().any(|l| l == "kind: JoinConfiguration")).map(str::to_owned)
 }
 
 #[test]
@@ -340,9 +356,9 @@ fn check_kubeadm_config(role: Role, yaml: &str, spec: &NodeSpec) {
             Some((Some("golden".to_owned()), Some("api.golden.example.com:6443".to_owned()))),
             "{yaml}"
         );
-    } else {
-        assert_eq!(endpoint.as_deref(), Some("api.golden.example.com:6443"), "{yaml}");
     }
+    // Joins, and the init node's join path, discover the cluster through the endpoint.
+    assert_eq!(endpoint.as_deref(), Some("api.golden.example.com:6443"), "{yaml}");
     assert!(yaml.contains(kubeadm::NODE_NAME_PLACEHOLDER), "the placeholder is filled in at boot, not before");
 }
 

@@ -18,6 +18,12 @@
 //!   numbers, nulls or timestamps in every free-form value;
 //! - `external-etcd` (init only): external etcd through a patch.
 //!
+//! An init node's config also carries the control-plane `JoinConfiguration`
+//! its bootstrap script uses when it finds the cluster already running;
+//! kubeadm judges the whole file (init and join documents alike) and that
+//! document on its own. `certificate_validity` (v1beta4 only) is shown to be
+//! read by kubeadm: a value above its default draws kubeadm's own warning.
+//!
 //! Each config is taken out of the rendered Ignition config (the file the
 //! node gets), has its boot-time placeholders filled in and goes through
 //! `kubeadm config validate` (`scripts/install-kubernetes.sh` builds the
@@ -34,6 +40,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use ignition_support::{fixture_pki, node_spec};
+use terraform_provider_kubeadm::bootstrap::duration::GoDuration;
 use terraform_provider_kubeadm::bootstrap::ignition;
 use terraform_provider_kubeadm::bootstrap::kubeadm;
 use terraform_provider_kubeadm::bootstrap::node::{
@@ -110,6 +117,9 @@ fn everything(spec: &mut NodeSpec) {
     c.scheduler.extra_args = map(&[("bind-address", "0.0.0.0"), ("profiling", "false")]);
     c.etcd.data_dir = Some("/var/lib/etcd-data".into());
     c.etcd.extra_args = map(&[("quota-backend-bytes", "8589934592"), ("auto-compaction-retention", "8")]);
+    if v1beta4 {
+        c.certificate_validity = Some(GoDuration::parse("2160h").unwrap());
+    }
 
     let n = &mut spec.node;
     n.name_from = NameFrom::Aws;
@@ -132,7 +142,7 @@ fn everything(spec: &mut NodeSpec) {
     match spec.role {
         Role::Init => {
             p.cluster_configuration = Some(if v1beta4 {
-                "encryptionAlgorithm: ECDSA-P256\ncertificateValidityPeriod: 8760h0m0s\n\
+                "encryptionAlgorithm: ECDSA-P256\n\
                  dns:\n  imageRepository: registry.example.com/coredns\n\
                  apiServer:\n  extraEnvs:\n  - name: GOMAXPROCS\n    value: \"2\"\n"
                     .into()
@@ -282,6 +292,11 @@ fn spec_of(variant: &Variant, role: Role, os: OperatingSystem, version: &str, pk
     spec
 }
 
+/// The `JoinConfiguration` document of a multi-document config, as written.
+fn join_document(yaml: &str) -> Option<String> {
+    yaml.split("---\n").find(|d| d.lines().any(|l| l == "kind: JoinConfiguration")).map(str::to_string)
+}
+
 /// The kubeadm config the node gets: rendered, then read back out of the
 /// Ignition config (which must carry it unchanged).
 fn config_of(spec: &NodeSpec, ctx: &str) -> String {
@@ -297,6 +312,7 @@ fn real_kubeadm_accepts_every_rendered_config() {
     let started = Instant::now();
     let pki = fixture_pki();
     let mut validated = 0usize;
+    let mut joins = 0usize;
     let mut refused_as_known = Vec::new();
     let mut expected = 0usize;
     for variant in &VARIANTS {
@@ -311,6 +327,14 @@ fn real_kubeadm_accepts_every_rendered_config() {
                         None => {
                             kubeadm_support::assert_valid(&yaml, version, &ctx);
                             validated += 1;
+                            if role == Role::Init {
+                                // Every init node here has an endpoint, so a join path.
+                                let join =
+                                    join_document(&yaml).unwrap_or_else(|| panic!("{ctx}: no JoinConfiguration"));
+                                assert!(join.contains("controlPlane:"), "{ctx}: {join}");
+                                kubeadm_support::assert_valid(&join, version, &format!("{ctx}, its JoinConfiguration"));
+                                joins += 1;
+                            }
                         }
                         Some(known) => match kubeadm_support::validate(&yaml, version) {
                             Ok(_) => panic!(
@@ -346,10 +370,35 @@ fn real_kubeadm_accepts_every_rendered_config() {
             k.variant
         );
     }
+    let init_configs = VARIANTS.iter().filter(|v| v.roles.contains(&Role::Init)).count() * OSES.len() * VERSIONS.len();
+    assert_eq!(joins, init_configs, "every init config's JoinConfiguration is judged on its own too");
     eprintln!(
-        "kubeadm judged {judged} configs: {validated} accepted, {} refused as known ({}), in {:.1?}",
+        "kubeadm judged {judged} configs and {joins} init nodes' join documents alone: {validated} accepted, {} refused as known ({}), in {:.1?}",
         refused_as_known.len(),
         refused_as_known.join("; "),
         started.elapsed()
     );
+}
+
+#[test]
+fn kubeadm_reads_certificate_validity() {
+    let pki = fixture_pki();
+    for version in ["v1.31.4", "v1.34.4"] {
+        let ctx = format!("certificate_validity on {version}");
+        let mut spec = node_spec(Role::Init, OperatingSystem::Flatcar, version, &pki, Artifacts::Preinstalled);
+        spec.cluster.certificate_validity = Some(GoDuration::parse("2160h").unwrap());
+        let yaml = config_of(&spec, &ctx);
+        assert!(yaml.contains("\ncertificateValidityPeriod: 2160h0m0s\n"), "{ctx}: {}", kubeadm_support::redact(&yaml));
+        let said = kubeadm_support::validate(&yaml, version).unwrap_or_else(|e| panic!("{ctx}: {e}"));
+        assert!(!said.contains("certificateValidityPeriod"), "{ctx}: {said}");
+        // Longer than kubeadm's year: accepted, with kubeadm's own warning,
+        // which shows that kubeadm read the field as a duration.
+        spec.cluster.certificate_validity = Some(GoDuration::parse("9000h").unwrap());
+        let yaml = config_of(&spec, &ctx);
+        let said = kubeadm_support::validate(&yaml, version).unwrap_or_else(|e| panic!("{ctx}: {e}"));
+        assert!(
+            said.contains("certificateValidityPeriod: the value 9000h0m0s is more than the recommended default"),
+            "{ctx}: {said}"
+        );
+    }
 }

@@ -9,6 +9,15 @@
 //! their Nodes Ready. Refusals (a worker rendered against another CA, an
 //! expired token, a rotated-away token) fail with kubeadm's own errors.
 //!
+//! Day 2 on the same cluster: `kubeadm_kubeconfig` (managed and ephemeral)
+//! lists the Nodes, while a client certificate of another CA and an expired
+//! one are refused by the API server; `data "kubeadm_cluster_health"` waits
+//! while workers join and returns once they are Ready, and fails within its
+//! timeout naming what is missing; a second machine booted from the init
+//! config joins the running cluster as an etcd member instead of founding a
+//! second one; a worker in the stable `user_data` mode, whose `user_data`
+//! was made before a token rotation, joins with the rotated-in token.
+//!
 //! What a test host cannot do that a machine does, and what stands in for it
 //! (none of these edits a rendered file; kubeadm and Ignition see the
 //! documents exactly as rendered):
@@ -19,6 +28,9 @@
 //!   `/etc/kubeadm`, `/etc/cni`, `/etc/containerd`, `/etc/systemd`,
 //!   `/etc/sysctl.d`, `/var/lib/{kubelet,etcd,kubeadm,containerd}`,
 //!   `/var/log`, `/opt`, `/run` and `/usr/local/bin` are bound over the host's.
+//! - **Operator's machine**: this host gets a leg on the nodes' bridge
+//!   (`10.240.0.250`), as an operator's machine reaches the API endpoint,
+//!   so Terraform, the provider and kubectl here talk to the API servers.
 //! - **No EC2 metadata**: the lab writes the environment file the OS's
 //!   metadata agent would (`/run/metadata/flatcar`, `/run/metadata/afterburn`)
 //!   and an `/etc/hosts` with the nodes' private DNS names; `/etc/resolv.conf`
@@ -85,7 +97,7 @@ const INIT_ADDRESS: &str = "10.240.0.11";
 const POD_SUBNET: &str = "10.244.0.0/16";
 
 /// The machines of the test: (resource, short name, address, OS).
-const MACHINES: [(&str, &str, &str, &str); 8] = [
+const MACHINES: [(&str, &str, &str, &str); 9] = [
     ("init", "cp0", "10.240.0.11", "flatcar"),
     ("cp", "cp1", "10.240.0.12", "fedora-coreos"),
     ("worker_a", "wa", "10.240.0.21", "flatcar"),
@@ -94,7 +106,14 @@ const MACHINES: [(&str, &str, &str, &str); 8] = [
     ("other_ca", "px", "10.240.0.31", "flatcar"),
     ("expired", "pe", "10.240.0.32", "fedora-coreos"),
     ("rotated_old", "po", "10.240.0.33", "flatcar"),
+    ("stable", "ws", "10.240.0.24", "flatcar"),
 ];
+
+/// A second machine booted from the init config, replacing the first
+/// control plane: it must join, not found a second cluster.
+const INIT_REPLACEMENT: &str = "10.240.0.13";
+/// Where this host sits on the nodes' network (Terraform runs here).
+const HOST_ADDRESS: &str = "10.240.0.250";
 
 fn private_dns(address: &str) -> String {
     format!("ip-{}.{DOMAIN}", address.replace('.', "-"))
@@ -115,6 +134,7 @@ resource "kubeadm_ignition_config" "{resource}" {{
     kubernetes_version     = "{version}"
     control_plane_endpoint = "{INIT_ADDRESS}:6443"
     pod_subnet             = "{POD_SUBNET}"
+    certificate_validity   = "2160h"
   }}
   node {{
     name_from = "aws"
@@ -129,6 +149,92 @@ resource "kubeadm_ignition_config" "{resource}" {{
     )
 }
 
+/// Day 2 on the same cluster: admin kubeconfigs (one signed by another CA,
+/// one that expires within a minute) and the ephemeral kubeconfig, which a
+/// `local-exec` provisioner hands to kubectl once the cluster is up
+/// (`-var cluster_up=true`): provisioners are one of the places Terraform
+/// lets an ephemeral value go.
+fn day_two_config(kubectl: &Path) -> String {
+    let version = programs().version;
+    format!(
+        r#"
+variable "cluster_up" {{
+  type    = bool
+  default = false
+}}
+
+resource "kubeadm_kubeconfig" "admin" {{
+  cluster_ca         = kubeadm_cluster_ca.cluster
+  server             = "https://{INIT_ADDRESS}:6443"
+  kubernetes_version = "{version}"
+}}
+
+resource "kubeadm_kubeconfig" "short" {{
+  cluster_ca = kubeadm_cluster_ca.cluster
+  server     = "https://{INIT_ADDRESS}:6443"
+  validity   = "1m"
+}}
+
+resource "kubeadm_kubeconfig" "foreign" {{
+  cluster_ca = kubeadm_cluster_ca.other
+  server     = "https://{INIT_ADDRESS}:6443"
+}}
+
+ephemeral "kubeadm_kubeconfig" "admin" {{
+  cluster_ca         = kubeadm_cluster_ca.cluster
+  server             = "https://{INIT_ADDRESS}:6443"
+  kubernetes_version = "{version}"
+  validity           = "1h"
+}}
+
+resource "terraform_data" "ephemeral_nodes" {{
+  count = var.cluster_up ? 1 : 0
+  provisioner "local-exec" {{
+    command     = "umask 077 && printf '%s' \"$KUBECONFIG_DATA\" >ephemeral.kubeconfig && sed -n 's/^ *client-certificate-data: *//p' ephemeral.kubeconfig >ephemeral-cert.b64 && {kubectl} --kubeconfig ephemeral.kubeconfig get nodes -o name >ephemeral-nodes.txt; rc=$?; rm -f ephemeral.kubeconfig; exit $rc"
+    environment = {{ KUBECONFIG_DATA = ephemeral.kubeadm_kubeconfig.admin.kubeconfig }}
+  }}
+}}
+"#,
+        kubectl = kubectl.display()
+    )
+}
+
+/// The health gate, in a working directory of its own so it can wait while
+/// the main one is busy.
+fn health_config(kubeconfig: &Path, workers: u32, timeout: &str) -> String {
+    format!(
+        r#"
+data "kubeadm_cluster_health" "gate" {{
+  kubeconfig_path = "{}"
+  wait_for {{
+    control_plane_nodes = 1
+    worker_nodes        = {workers}
+  }}
+  timeout       = "{timeout}"
+  poll_interval = "2s"
+}}
+
+output "nodes" {{ value = data.kubeadm_cluster_health.gate.nodes }}
+output "api_server_version" {{ value = data.kubeadm_cluster_health.gate.api_server_version }}
+output "healthy" {{ value = data.kubeadm_cluster_health.gate.healthy }}
+"#,
+        kubeconfig.display()
+    )
+}
+
+/// Runs the host's kubectl with `kubeconfig` (over the host's leg on the
+/// nodes' network).
+fn host_kubectl(kubectl: &Path, kubeconfig: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(kubectl)
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .args(["--request-timeout", "20s"])
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap()
+}
+
 /// Short discovery timeouts for the nodes that are meant to be refused.
 const FAST_DISCOVERY: &str = r#"
   kubeadm_config_patches {
@@ -136,7 +242,7 @@ const FAST_DISCOVERY: &str = r#"
   }
 "#;
 
-fn terraform_config(store: &Path, base_url: &str, manifest: &str) -> String {
+fn terraform_config(store: &Path, base_url: &str, manifest: &str, kubectl: &Path) -> String {
     let mut c = format!(
         r#"
 provider "kubeadm" {{
@@ -180,6 +286,10 @@ resource "kubeadm_bootstrap_token" "rotating" {{
     c.push_str(&node_block("worker_a", "worker", "flatcar", "nodes", "cluster", worker_extra, manifest));
     c.push_str(&node_block("worker_b", "worker", "fedora-coreos", "nodes", "cluster", "", manifest));
     c.push_str(&node_block("rotated", "worker", "flatcar", "rotating", "cluster", "", manifest));
+    c.push_str(
+        &node_block("stable", "worker", "flatcar", "rotating", "cluster", "", manifest)
+            .replace("  role ", "  user_data_mode   = \"stable\"\n  role "),
+    );
     let refused = |resource: &str, os: &str, token: &str, ca: &str| {
         node_block(resource, "worker", os, token, ca, "", manifest)
             .replace("  kubernetes_artifacts {", &format!("{FAST_DISCOVERY}\n  kubernetes_artifacts {{"))
@@ -190,6 +300,7 @@ resource "kubeadm_bootstrap_token" "rotating" {{
     for (resource, ..) in MACHINES {
         c.push_str(&format!("output \"{resource}\" {{\n  value = kubeadm_ignition_config.{resource}.user_data\n}}\n"));
     }
+    c.push_str(&day_two_config(kubectl));
     c.push_str(
         r#"
 output "ca_cert_pem" { value = kubeadm_cluster_ca.cluster.ca_cert_pem }
@@ -205,6 +316,21 @@ output "short_secret" {
 output "short_expires_at" { value = kubeadm_bootstrap_token.short.expires_at }
 output "short_id" { value = kubeadm_bootstrap_token.short.token_id }
 output "rotating_id" { value = kubeadm_bootstrap_token.rotating.token_id }
+output "admin_kubeconfig" {
+  value     = kubeadm_kubeconfig.admin.kubeconfig
+  sensitive = true
+}
+output "short_kubeconfig" {
+  value     = kubeadm_kubeconfig.short.kubeconfig
+  sensitive = true
+}
+output "short_kubeconfig_expires_at" { value = kubeadm_kubeconfig.short.expires_at }
+output "foreign_client_certificate" { value = kubeadm_kubeconfig.foreign.client_certificate }
+output "foreign_client_key" {
+  value     = kubeadm_kubeconfig.foreign.client_key
+  sensitive = true
+}
+output "stable_object" { value = kubeadm_ignition_config.stable.object_url }
 output "rotating_secret" {
   value     = kubeadm_bootstrap_token.rotating.secret_manifest
   sensitive = true
@@ -581,6 +707,61 @@ fn no_signature(token_id: &str) -> String {
     format!("could not find a JWS signature in the cluster-info ConfigMap for token ID \"{token_id}\"")
 }
 
+/// What the init config's bootstrap script logs when it finds the cluster
+/// running and joins it.
+const INIT_JOINS: &str = "kubeadm-bootstrap: the cluster already runs: joining it as a control plane (kubeadm join)";
+
+/// etcd's member list, asked of node `i`'s etcd.
+fn etcd_member_list(lab: &Lab, i: usize) -> Json {
+    let members = lab.nodes[i].sh_ok(
+        &lab.group,
+        "curl -sf --cacert /etc/kubernetes/pki/etcd/ca.crt --cert /etc/kubernetes/pki/apiserver-etcd-client.crt \
+         --key /etc/kubernetes/pki/apiserver-etcd-client.key -X POST -d '{}' https://127.0.0.1:2379/v3/cluster/member/list",
+    );
+    serde_json::from_str(&members).unwrap()
+}
+
+/// The names of the etcd members, asked of node `i`'s etcd.
+fn etcd_members(lab: &Lab, i: usize) -> Vec<String> {
+    let members = etcd_member_list(lab, i);
+    members["members"].as_array().unwrap().iter().filter_map(|m| m["name"].as_str().map(str::to_string)).collect()
+}
+
+/// The etcd cluster ID node `i`'s etcd belongs to.
+fn etcd_cluster_id(lab: &Lab, i: usize) -> String {
+    etcd_member_list(lab, i)["header"]["cluster_id"].as_str().unwrap().to_string()
+}
+
+/// The API server certificate kubeadm signed on node `i` lives as long as
+/// `certificate_validity` says (within the hour), not kubeadm's default year.
+fn assert_leaf_lifetime(lab: &Lab, i: usize, validity: Duration) {
+    let node = &lab.nodes[i];
+    let pem = fs::read_to_string(node.root.join("etc/kubernetes/pki/apiserver.crt")).unwrap();
+    let (_, pem) = x509_parser::pem::parse_x509_pem(pem.as_bytes()).unwrap();
+    let cert = pem.parse_x509().unwrap();
+    let not_after = cert.validity().not_after.timestamp();
+    let left = not_after - time::OffsetDateTime::now_utc().unix_timestamp();
+    let want = validity.as_secs() as i64;
+    assert!(
+        (want - 3600..=want + 3600).contains(&left),
+        "{}: apiserver.crt expires in {left} s, want {want} s",
+        node.name
+    );
+}
+
+/// A copy of `kubeconfig` (in the same directory) with another client
+/// certificate and key.
+fn with_client(kubeconfig: &Path, cert_pem: &str, key_pem: &str) -> std::path::PathBuf {
+    let mut doc: serde_yaml_ng::Value = serde_yaml_ng::from_str(&fs::read_to_string(kubeconfig).unwrap()).unwrap();
+    let enc = |s: &str| serde_yaml_ng::Value::from(base64::engine::general_purpose::STANDARD.encode(s));
+    let user = &mut doc["users"][0]["user"];
+    user["client-certificate-data"] = enc(cert_pem);
+    user["client-key-data"] = enc(key_pem);
+    let path = kubeconfig.with_file_name("foreign.kubeconfig");
+    fs::write(&path, serde_yaml_ng::to_string(&doc).unwrap()).unwrap();
+    path
+}
+
 fn output(state: &Json, name: &str) -> Json {
     state["values"]["outputs"][name]["value"].clone()
 }
@@ -607,7 +788,8 @@ fn a_cluster_comes_up_from_rendered_nodes() {
     // 1. Terraform applies the CA, the tokens and the nodes.
     let tf = newest_terraform();
     let wd = WorkDir::new(&tf);
-    wd.write_config(&config(&terraform_config(&store, &server.url("store"), &manifest)));
+    let kubectl = programs.bin.join("kubectl");
+    wd.write_config(&config(&terraform_config(&store, &server.url("store"), &manifest, &kubectl)));
     wd.ok(&["apply", "-auto-approve", "-input=false", "-no-color"]);
     let state = outputs(&wd);
     let user_data = |r: &str| output(&state, r).as_str().unwrap().to_string();
@@ -615,7 +797,7 @@ fn a_cluster_comes_up_from_rendered_nodes() {
 
     let hosts = {
         let mut h = String::from("127.0.0.1 localhost\n");
-        for (_, _, address, _) in MACHINES {
+        for address in MACHINES.iter().map(|m| m.2).chain([INIT_REPLACEMENT]) {
             h.push_str(&format!("{address} {}\n", private_dns(address)));
         }
         h
@@ -630,6 +812,7 @@ fn a_cluster_comes_up_from_rendered_nodes() {
         pods: Vec::new(),
         engine_runs: Vec::new(),
     };
+    lab.net.attach_host(HOST_ADDRESS);
 
     // 2-3. The first control plane: kubeadm init.
     let init = lab.boot("cp0", "10.240.0.11", &user_data("init"));
@@ -642,6 +825,13 @@ fn a_cluster_comes_up_from_rendered_nodes() {
     eprintln!("e2e-timing: kubeadm init {:.1}s", t0.elapsed().as_secs_f64());
     let bootstrap_log = lab.nodes[init].log("bootstrap.log");
     assert!(bootstrap_log.contains("node bootstrapped"), "{bootstrap_log}");
+    assert!(
+        bootstrap_log.contains(&format!(
+            "kubeadm-bootstrap: no cluster with this CA answers at {INIT_ADDRESS}:6443: founding it (kubeadm init)"
+        )),
+        "the first boot founds the cluster: {bootstrap_log}"
+    );
+    assert_leaf_lifetime(&lab, init, Duration::from_secs(2160 * 3600));
 
     let ca_pem = output(&state, "ca_cert_pem").as_str().unwrap().to_string();
     verify_serving_cert(&lab, &lab.nodes[init], "10.240.0.11", &ca_pem);
@@ -688,7 +878,97 @@ fn a_cluster_comes_up_from_rendered_nodes() {
         lab.kubectl(&format!("apply -f {}", manifest.display()));
     }
 
-    // 4. Workers join, TLS-bootstrap their kubelets and turn Ready.
+    // Day 2: the admin kubeconfig lists the Nodes from this host; one whose
+    // client certificate another CA signed is refused by the API server.
+    let admin = lab.dir.path().join("admin.kubeconfig");
+    fs::write(&admin, output(&state, "admin_kubeconfig").as_str().unwrap()).unwrap();
+    let listed = host_kubectl(&kubectl, &admin, &["get", "nodes", "-o", "name"]);
+    assert!(listed.status.success(), "the admin kubeconfig: {}", String::from_utf8_lossy(&listed.stderr));
+    assert!(
+        String::from_utf8_lossy(&listed.stdout).contains(&format!("node/{}", private_dns(INIT_ADDRESS))),
+        "{}",
+        String::from_utf8_lossy(&listed.stdout)
+    );
+    let who = host_kubectl(&kubectl, &admin, &["auth", "whoami", "-o", "json"]);
+    let who: Json = serde_json::from_slice(&who.stdout).unwrap_or_default();
+    assert_eq!(who["status"]["userInfo"]["username"], "kubernetes-admin", "{who}");
+    assert!(
+        who["status"]["userInfo"]["groups"].as_array().is_some_and(|g| g.iter().any(|g| g == "kubeadm:cluster-admins")),
+        "kubeadm's admin group for 1.29 and later: {who}"
+    );
+    let foreign = with_client(
+        &admin,
+        output(&state, "foreign_client_certificate").as_str().unwrap(),
+        output(&state, "foreign_client_key").as_str().unwrap(),
+    );
+    let refused = host_kubectl(&kubectl, &foreign, &["get", "nodes"]);
+    assert!(
+        !refused.status.success() && String::from_utf8_lossy(&refused.stderr).contains("Unauthorized"),
+        "a client certificate of another CA: {}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+
+    // The ephemeral kubeconfig reaches kubectl through a provisioner and
+    // never the state.
+    wd.ok(&["apply", "-auto-approve", "-input=false", "-no-color", "-var", "cluster_up=true"]);
+    let listed = fs::read_to_string(wd.path().join("ephemeral-nodes.txt")).unwrap_or_default();
+    assert!(listed.contains(&format!("node/{}", private_dns(INIT_ADDRESS))), "the ephemeral kubeconfig: {listed:?}");
+    assert!(!wd.path().join("ephemeral.kubeconfig").exists());
+    // Its certificate (public, so the provisioner may keep it) is nowhere
+    // in the state, in either of the forms a kubeconfig or a PEM holds it.
+    let cert_b64 = fs::read_to_string(wd.path().join("ephemeral-cert.b64")).unwrap().trim().to_string();
+    let cert_pem = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(&cert_b64).unwrap()).unwrap();
+    let pem_line = cert_pem.lines().nth(3).unwrap().to_string();
+    assert!(cert_b64.len() > 100 && pem_line.len() == 64, "{cert_pem}");
+    let tfstate = fs::read_to_string(wd.path().join("terraform.tfstate")).unwrap();
+    assert!(tfstate.contains("client-certificate-data"), "the managed kubeconfigs are in the state");
+    assert!(!tfstate.contains(&cert_b64) && !tfstate.contains(&pem_line), "the ephemeral certificate is in the state");
+
+    // The first control plane's replacement boots the same init config while
+    // the cluster runs: it joins as a second etcd member, and the cluster
+    // keeps its CA and its data.
+    lab.kubectl("-n default create configmap e2e-before-replacement --from-literal=kept=yes");
+    let cr = lab.boot("cp0r", INIT_REPLACEMENT, &user_data("init"));
+    lab.prepare(cr, "flatcar", true);
+    let pods = StaticPods::start(lab.group.clone(), &lab.nodes[cr], &programs);
+    lab.pods.push(pods);
+    let t = Instant::now();
+    lab.start_bootstrap(cr);
+    lab.wait_bootstrapped(cr, Duration::from_secs(600));
+    eprintln!("e2e-timing: init config on a second machine (join) {:.1}s", t.elapsed().as_secs_f64());
+    let log = lab.nodes[cr].log("bootstrap.log");
+    assert!(log.contains(INIT_JOINS), "the replacement's boot log: {log}");
+    assert!(log.contains("kubeadm join, try 1 of") && !log.contains("kubeadm init, try"), "{log}");
+    assert_eq!(etcd_members(&lab, cr).len(), 2);
+    assert_eq!(etcd_cluster_id(&lab, cr), etcd_cluster_id(&lab, init), "the replacement founded an etcd cluster");
+    assert_leaf_lifetime(&lab, cr, Duration::from_secs(2160 * 3600));
+    verify_serving_cert(&lab, &lab.nodes[init], INIT_REPLACEMENT, &ca_pem);
+    let via_replacement = lab.dir.path().join("replacement.kubeconfig");
+    fs::write(
+        &via_replacement,
+        fs::read_to_string(&admin)
+            .unwrap()
+            .replace(&format!("https://{INIT_ADDRESS}:6443"), &format!("https://{INIT_REPLACEMENT}:6443")),
+    )
+    .unwrap();
+    let kept = host_kubectl(
+        &kubectl,
+        &via_replacement,
+        &["-n", "default", "get", "configmap", "e2e-before-replacement", "-o", "json"],
+    );
+    let kept: Json = serde_json::from_slice(&kept.stdout).unwrap_or_default();
+    assert_eq!(kept["data"]["kept"], "yes", "the data written before the replacement, read through its API server");
+
+    // 4. Workers join, TLS-bootstrap their kubelets and turn Ready, while
+    // the health gate waits for them.
+    let gate = WorkDir::new(&tf);
+    gate.write_config(&config(&health_config(&admin, 2, "6m")));
+    let gate_started = Instant::now();
+    let gate = std::thread::spawn(move || {
+        let r = gate.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+        (r, gate_started.elapsed(), gate)
+    });
+    let mut workers_ready = Duration::ZERO;
     for (resource, short, address, os) in
         [("worker_a", "wa", "10.240.0.21", "flatcar"), ("worker_b", "wb", "10.240.0.22", "fedora-coreos")]
     {
@@ -706,6 +986,7 @@ fn a_cluster_comes_up_from_rendered_nodes() {
             panic!("{name} never turned Ready: {:#}", lab.node_json(&name).unwrap_or_default()["status"]["conditions"])
         });
         eprintln!("e2e-timing: worker {os} join to Node Ready {:.1}s", t.elapsed().as_secs_f64());
+        workers_ready = gate_started.elapsed();
         lab.wait_bootstrapped(i, Duration::from_secs(120));
         if resource == "worker_a" {
             assert_eq!(node["metadata"]["labels"]["pool.e2e.example.com/name"], "a", "{node}");
@@ -723,6 +1004,36 @@ fn a_cluster_comes_up_from_rendered_nodes() {
             node["spec"]
         );
     }
+
+    let (r, gate_took, gate) = gate.join().unwrap();
+    assert_eq!(r.code, 0, "the health gate: {}", r.combined());
+    let gate_out = outputs(&gate);
+    assert_eq!(output(&gate_out, "healthy"), true);
+    let seen = output(&gate_out, "nodes");
+    let ready_workers = seen
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["ready"] == true && !n["roles"].as_array().unwrap().iter().any(|r| r == "control-plane"))
+        .count();
+    assert!(ready_workers >= 2, "{seen}");
+    assert!(
+        gate_took + Duration::from_secs(3) >= workers_ready,
+        "the gate returned after {gate_took:?}, before the second worker was Ready ({workers_ready:?})"
+    );
+    assert_eq!(output(&gate_out, "api_server_version"), programs.version.as_str());
+    eprintln!("e2e-timing: health gate waited {:.1}s", gate_took.as_secs_f64());
+
+    // A gate that asks for more than the cluster has fails within its
+    // timeout, naming what is missing.
+    gate.write_config(&config(&health_config(&admin, 9, "15s")));
+    let t = Instant::now();
+    let r = gate.run(&["plan", "-input=false", "-no-color"]);
+    let took = t.elapsed();
+    assert_ne!(r.code, 0, "{}", r.combined());
+    let text = r.combined();
+    assert!(text.contains("worker") && text.contains('9'), "the timeout names what is missing: {text}");
+    assert!(took < Duration::from_secs(75), "the 15 s gate took {took:?}");
 
     // Each worker's kubelet asked for its client certificate with the token,
     // and the controller manager approved and signed it.
@@ -752,14 +1063,7 @@ fn a_cluster_comes_up_from_rendered_nodes() {
     lab.wait_bootstrapped(cp, Duration::from_secs(600));
     eprintln!("e2e-timing: kubeadm join --control-plane {:.1}s", t.elapsed().as_secs_f64());
     verify_serving_cert(&lab, &lab.nodes[init], "10.240.0.12", &ca_pem);
-    let members = lab.nodes[cp].sh_ok(
-        &lab.group,
-        "curl -sf --cacert /etc/kubernetes/pki/etcd/ca.crt --cert /etc/kubernetes/pki/apiserver-etcd-client.crt \
-         --key /etc/kubernetes/pki/apiserver-etcd-client.key -X POST -d '{}' https://127.0.0.1:2379/v3/cluster/member/list",
-    );
-    let members: Json = serde_json::from_str(&members).unwrap();
-    let names: Vec<&str> = members["members"].as_array().unwrap().iter().filter_map(|m| m["name"].as_str()).collect();
-    assert_eq!(names.len(), 2, "{members}");
+    assert_eq!(etcd_members(&lab, cp).len(), 3);
 
     // 6. Refusals, with kubeadm's own words.
     let px = lab.boot("px", "10.240.0.31", &user_data("other_ca"));
@@ -782,10 +1086,26 @@ fn a_cluster_comes_up_from_rendered_nodes() {
     let out = probe_join(&lab, pe);
     assert!(out.contains(&no_signature(&short_id)), "an expired token: {out}");
 
+    // An admin kubeconfig past its expiry is refused by the API server.
+    let short_kubeconfig_expires = parse(output(&state, "short_kubeconfig_expires_at").as_str().unwrap());
+    let wait = short_kubeconfig_expires - time::OffsetDateTime::now_utc();
+    if wait.is_positive() {
+        std::thread::sleep(Duration::from_secs(wait.whole_seconds() as u64 + 2));
+    }
+    let expired = lab.dir.path().join("expired.kubeconfig");
+    fs::write(&expired, output(&state, "short_kubeconfig").as_str().unwrap()).unwrap();
+    let refused = host_kubectl(&kubectl, &expired, &["get", "nodes"]);
+    assert!(
+        !refused.status.success() && String::from_utf8_lossy(&refused.stderr).contains("Unauthorized"),
+        "an expired admin certificate: {}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+
     // Rotation: the old rendering is booted, then the token is replaced.
     let po = lab.boot("po", "10.240.0.33", &user_data("rotated"));
     lab.prepare(po, "flatcar", false);
     let old_id = output(&state, "rotating_id").as_str().unwrap().to_string();
+    let stable_before = fs::read(output(&state, "stable_object").as_str().unwrap()).unwrap();
     wd.ok(&["apply", "-auto-approve", "-input=false", "-no-color", "-replace=kubeadm_bootstrap_token.rotating"]);
     let state2 = outputs(&wd);
     let new_id = output(&state2, "rotating_id").as_str().unwrap().to_string();
@@ -798,18 +1118,25 @@ fn a_cluster_comes_up_from_rendered_nodes() {
     let out = probe_join(&lab, po);
     assert!(out.contains(&no_signature(&old_id)), "a rotated-away token: {out}");
     let rotated = output(&state2, "rotated").as_str().unwrap().to_string();
-    assert_ne!(rotated, user_data("rotated"), "the worker is rendered with the new token");
-    let wr = lab.boot("wr", "10.240.0.23", &rotated);
-    lab.prepare(wr, "flatcar", true);
-    lab.start_bootstrap(wr);
-    let name = lab.nodes[wr].name.clone();
+    assert_ne!(rotated, user_data("rotated"), "the pinned worker is rendered with the new token");
+    // In the stable mode user_data stays byte-identical, while the stored
+    // config now holds the new token: a machine booting the user_data made
+    // before the rotation joins with it.
+    assert_eq!(output(&state2, "stable"), output(&state, "stable"), "stable user_data changed on rotation");
+    assert_eq!(output(&state2, "stable_object"), output(&state, "stable_object"), "the stable key moved");
+    let stored = fs::read(output(&state2, "stable_object").as_str().unwrap()).unwrap();
+    assert_ne!(stored, stable_before, "the stored stable config was not re-rendered with the new token");
+    let ws = lab.boot("ws", "10.240.0.24", &user_data("stable"));
+    lab.prepare(ws, "flatcar", true);
+    lab.start_bootstrap(ws);
+    let name = lab.nodes[ws].name.clone();
     let joined = wait_for(Duration::from_secs(300), Duration::from_secs(1), || lab.node_json(&name));
     assert!(
         joined.is_some(),
-        "the worker with the new token did not join:\n{}",
-        lab.nodes[wr].log_tail("bootstrap.log", 40)
+        "the stable worker did not join with the new token:\n{}",
+        lab.nodes[ws].log_tail("bootstrap.log", 40)
     );
-    lab.wait_bootstrapped(wr, Duration::from_secs(120));
+    lab.wait_bootstrapped(ws, Duration::from_secs(120));
 
     // 7. An admin client sees the Nodes and their roles.
     let nodes = lab.kubectl_json("get nodes");
@@ -822,9 +1149,10 @@ fn a_cluster_comes_up_from_rendered_nodes() {
     let expected: BTreeMap<String, bool> = [
         ("10.240.0.11", true),
         ("10.240.0.12", true),
+        (INIT_REPLACEMENT, true),
         ("10.240.0.21", false),
         ("10.240.0.22", false),
-        ("10.240.0.23", false),
+        ("10.240.0.24", false),
     ]
     .iter()
     .map(|(a, cp)| (private_dns(a), *cp))

@@ -7,9 +7,11 @@
 //! `users` fields (`primary_group`, `gecos`, `home_dir`, `shell`,
 //! `password_hash`) in 0b77c58, where `role`, `cluster.name` and
 //! `cluster.kubernetes_version` also became optional (10a06b6 and earlier
-//! had the shape the fixtures hold). `kubeadm_cluster_ca` and
-//! `kubeadm_bootstrap_token` have kept their attributes since they were
-//! added; their fixtures pin that first shape.
+//! had the shape the fixtures hold). The resource alone later gained
+//! `user_data_mode`, `replace_after`, `rendered_at` and `replace_at`: null
+//! after the upgrade, except `rendered_at`, which the first refresh records.
+//! `kubeadm_cluster_ca` and `kubeadm_bootstrap_token` have kept their
+//! attributes since they were added; their fixtures pin that first shape.
 //!
 //! The fixtures in `tests/fixtures/state/` are real states of the earlier
 //! schema: the configs below applied by Terraform 1.0.3 with a release build
@@ -56,6 +58,7 @@ fn added(ty: &str) -> &'static [&'static str] {
             "users.home_dir",
             "users.shell",
             "users.password_hash",
+            "cluster.certificate_validity",
         ],
         _ => &[],
     }
@@ -417,6 +420,21 @@ fn upgrade_on(tf: &Terraform, f: &Fixture) -> Vec<String> {
             }
             assert_eq!(now, was, "{ctx}: {addr}.{k} changed in the upgrade");
         }
+    }
+
+    // The resource-only attributes of kubeadm_ignition_config added since:
+    // null, except rendered_at, which the refresh records (the replacement
+    // clock of a config written before it starts then).
+    for (addr, attrs) in after.iter().filter(|(a, _)| a.starts_with("kubeadm_ignition_config.")) {
+        for a in ["user_data_mode", "replace_after", "replace_at"] {
+            assert_eq!(attrs[a], Json::Null, "{ctx}: {addr}.{a} after the upgrade");
+        }
+        let at = attrs["rendered_at"].as_str().unwrap_or_default();
+        assert!(
+            time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339).is_ok(),
+            "{ctx}: {addr}.rendered_at {} is not the time of the refresh",
+            attrs["rendered_at"]
+        );
     }
 
     // 3. Whatever the first plan held (nothing, or re-renders only) is

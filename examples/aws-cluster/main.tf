@@ -149,6 +149,10 @@ module "cluster" {
   create_store_bucket   = var.create_store_bucket
   store_bucket_tls_only = var.store_bucket_tls_only
   presigned_user_data   = var.presigned_user_data
+  worker_user_data_mode = var.worker_user_data_mode
+
+  control_plane_replace_after = var.control_plane_replace_after
+  wait_for_health             = var.wait_for_health
 
   vpc_id            = local.vpc_id
   subnet_ids        = local.subnet_ids

@@ -73,3 +73,14 @@ output "subnet_ids" {
   description = "The subnets the cluster uses."
   value       = local.subnet_ids
 }
+
+output "admin_kubeconfig" {
+  description = "An admin kubeconfig for the cluster: terraform output -raw admin_kubeconfig >kubeconfig."
+  value       = module.cluster.admin_kubeconfig
+  sensitive   = true
+}
+
+output "cluster_health" {
+  description = "What the health gate saw: the API server's version and the Nodes."
+  value       = module.cluster.cluster_health
+}

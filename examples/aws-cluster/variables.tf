@@ -57,6 +57,18 @@ variable "presign_ttl" {
   default     = "168h"
 }
 
+variable "worker_user_data_mode" {
+  description = "stable: a token rotation leaves the workers' launch template alone (workers launched later fetch the new config); pinned: workers check the config's SHA-512, and each re-render makes a new launch template version."
+  type        = string
+  default     = "stable"
+}
+
+variable "control_plane_replace_after" {
+  description = "How long after its config was rendered the first control plane is replaced (Go duration); the others follow a week apart. Below a year: kubeadm's certificates on a control plane last a year."
+  type        = string
+  default     = "8000h"
+}
+
 variable "control_plane_count" {
   description = "Number of control planes (odd)."
   type        = number
@@ -147,4 +159,10 @@ variable "aws_endpoint" {
   description = "One endpoint URL for S3, EC2, IAM, ELBv2, Auto Scaling and STS, for an AWS-compatible test server. Null (the default): real AWS. When set, the AWS provider skips credential, account ID and metadata checks and uses path-style S3 addresses, and the kubeadm store uses the same endpoint."
   type        = string
   default     = null
+}
+
+variable "wait_for_health" {
+  description = "Hold the apply until the API server answers through the load balancer."
+  type        = bool
+  default     = true
 }

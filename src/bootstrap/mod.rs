@@ -1,10 +1,12 @@
 //! The domain: kubeadm bootstrap material (tokens, PKI, node configs), reusable
 //! on its own. Nothing here knows about Terraform, tonic, prost or msgpack.
 
+pub mod admin_kubeconfig;
 pub mod artifacts;
 pub mod artifacts_tool;
 pub mod capi;
 pub mod duration;
+pub mod health;
 pub mod ignition;
 pub mod kube;
 pub mod kubeadm;

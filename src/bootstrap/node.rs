@@ -8,12 +8,16 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use super::duration::GoDuration;
 use super::secret::Sensitive;
 
 /// What the node does when it boots.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Role {
-    /// The first control plane: `kubeadm init`.
+    /// The first control plane: `kubeadm init` on the cluster's first boot.
+    /// A machine that boots the same config while the cluster already
+    /// answers at the control-plane endpoint joins it as a control plane
+    /// instead (the bootstrap script decides at boot).
     Init,
     /// An extra control plane: `kubeadm join --control-plane`.
     ControlPlane,
@@ -206,6 +210,11 @@ pub struct ClusterSpec {
     pub controller_manager: ComponentSpec,
     pub scheduler: ComponentSpec,
     pub etcd: EtcdSpec,
+    /// Lifetime of the leaf certificates kubeadm signs (v1beta4's
+    /// `certificateValidityPeriod`, Kubernetes 1.31+); `None` keeps kubeadm's
+    /// default of a year. Read by `kubeadm init`, which stores it in the
+    /// cluster's `kubeadm-config` for later joins and `kubeadm certs renew`.
+    pub certificate_validity: Option<GoDuration>,
 }
 
 pub const DEFAULT_SERVICE_SUBNET: &str = "10.96.0.0/12";

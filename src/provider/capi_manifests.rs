@@ -8,13 +8,11 @@
 //! blocking thread.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use async_trait::async_trait;
 
-use super::ProviderData;
-use crate::bootstrap::kube::{self, ClusterObjects, KubeError, Settings};
-use crate::bootstrap::secret::Sensitive;
+use super::{kube_connection, ProviderData};
+use crate::bootstrap::kube::{self, ClusterObjects};
 use crate::tfplugin::diag::{AttrPath, Diagnostic, Diagnostics};
 use crate::tfplugin::framework::DataSource;
 use crate::tfplugin::schema::{Attribute, Block, Schema};
@@ -26,78 +24,40 @@ pub const TYPE_NAME: &str = "kubeadm_capi_manifests";
 /// The namespace read when none is set.
 pub const DEFAULT_NAMESPACE: &str = "default";
 
-/// The connection attributes (all optional).
-const CONNECTION: [&str; 8] = [
-    "kubeconfig_path",
-    "kubeconfig",
-    "context",
-    "host",
-    "token",
-    "client_certificate",
-    "client_key",
-    "cluster_ca_certificate",
-];
-
 pub fn schema() -> Schema {
+    let mut attributes = kube_connection::attributes("the management cluster");
+    attributes.extend([
+        Attribute::string("namespace")
+            .default(Value::from(DEFAULT_NAMESPACE))
+            .describe("Namespace of the Cluster API objects.")
+            .validate(|v| match v.as_str().map(kube::check_namespace) {
+                Some(Err(e)) => vec![Diagnostic::error("Invalid namespace", format!("{e}."))],
+                _ => vec![],
+            }),
+        Attribute::string("cluster_name")
+            .required()
+            .describe("Name of the Cluster API `Cluster` whose objects are read (objects are selected by the `cluster.x-k8s.io/cluster-name` label).")
+            .validate(|v| match v.as_str().map(kube::check_cluster_name) {
+                Some(Err(e)) => vec![Diagnostic::error("Invalid cluster_name", format!("{e}."))],
+                _ => vec![],
+            }),
+        Attribute::string("id").computed().describe("`<namespace>/<cluster_name>`."),
+        Attribute::string_map("manifests").computed().describe(
+            "Machine name → multi-document YAML holding, in this order, the `Cluster`, the Machine's `KubeadmControlPlane` (control-plane Machines) or `MachineDeployment` (worker Machines), the `Machine` and its `KubeadmConfig`: the input of `kubeadm_ignition_config.capi_manifests`. `metadata.managedFields` and the bootstrap tokens Cluster API writes into bootstrap configs are dropped, `status` is kept (the Cluster's status tells whether the control plane is initialized).",
+        ),
+        Attribute::string_map("machine_deployments").computed().describe(
+            "MachineDeployment name → multi-document YAML of the `Cluster`, the `MachineDeployment` and the `KubeadmConfigTemplate` its bootstrap `configRef` names: the starting point for new workers of that pool.",
+        ),
+        Attribute::string("control_plane").computed().describe(
+            "YAML of the `Cluster` and its `KubeadmControlPlane`, or null when the cluster has none.",
+        ),
+        Attribute::of_type("secrets", Type::map(Type::map(Type::String))).computed().sensitive().describe(
+            "Secret name → key → decoded value, for every `files[].contentFrom.secret` and `users[].passwdFrom.secret` the returned KubeadmConfigs, KubeadmConfigTemplates and KubeadmControlPlane reference (only the referenced keys). Password hashes the configs hold inline (`users[].passwd`) are moved here too, under `kubeadm-capi-manifests.inline-passwords`, and the manifests refer to them with `passwdFrom`, so no hash shows in `manifests`. A secret that cannot be read is a warning, not an error.",
+        ),
+    ]);
     Schema::new(
         0,
-        Block::new(vec![
-            Attribute::string("kubeconfig_path").optional().describe(
-                "Path of a kubeconfig file for the management cluster (`~` is expanded; relative paths inside it resolve from its directory). Supported: `server`, `certificate-authority(-data)`, `insecure-skip-tls-verify` (with a warning), `token`, `tokenFile`, `client-certificate(-data)`, `client-key(-data)`, `username`/`password`. Exec and auth-provider plugins are not run: use `token` or a client certificate instead. Conflicts with `kubeconfig`.",
-            ),
-            Attribute::string("kubeconfig")
-                .optional()
-                .sensitive()
-                .describe("The kubeconfig's YAML content, instead of `kubeconfig_path`."),
-            Attribute::string("context")
-                .optional()
-                .describe("The kubeconfig context to use. Default: the kubeconfig's `current-context`."),
-            Attribute::string("host").optional().describe(
-                "URL of the Kubernetes API server, e.g. `https://10.0.0.10:6443`. Overrides the kubeconfig's server; with no kubeconfig it is required. `http://` (for example a local `kubectl proxy`) works, with a warning.",
-            ),
-            Attribute::string("token")
-                .optional()
-                .sensitive()
-                .describe("Bearer token (for example a ServiceAccount token from `kubectl create token`). Overrides the kubeconfig's credentials."),
-            Attribute::string("client_certificate")
-                .optional()
-                .describe("PEM client certificate, with `client_key`. Overrides the kubeconfig's."),
-            Attribute::string("client_key")
-                .optional()
-                .sensitive()
-                .describe("PEM private key of `client_certificate` (PKCS#1, PKCS#8 or SEC1)."),
-            Attribute::string("cluster_ca_certificate").optional().describe(
-                "PEM CA certificate(s) the API server's certificate must chain to. Overrides the kubeconfig's; with neither, the public web roots are used.",
-            ),
-            Attribute::string("namespace")
-                .default(Value::from(DEFAULT_NAMESPACE))
-                .describe("Namespace of the Cluster API objects.")
-                .validate(|v| match v.as_str().map(kube::check_namespace) {
-                    Some(Err(e)) => vec![Diagnostic::error("Invalid namespace", format!("{e}."))],
-                    _ => vec![],
-                }),
-            Attribute::string("cluster_name")
-                .required()
-                .describe("Name of the Cluster API `Cluster` whose objects are read (objects are selected by the `cluster.x-k8s.io/cluster-name` label).")
-                .validate(|v| match v.as_str().map(kube::check_cluster_name) {
-                    Some(Err(e)) => vec![Diagnostic::error("Invalid cluster_name", format!("{e}."))],
-                    _ => vec![],
-                }),
-            Attribute::string("id").computed().describe("`<namespace>/<cluster_name>`."),
-            Attribute::string_map("manifests").computed().describe(
-                "Machine name → multi-document YAML holding, in this order, the `Cluster`, the Machine's `KubeadmControlPlane` (control-plane Machines) or `MachineDeployment` (worker Machines), the `Machine` and its `KubeadmConfig`: the input of `kubeadm_ignition_config.capi_manifests`. `metadata.managedFields` and the bootstrap tokens Cluster API writes into bootstrap configs are dropped, `status` is kept (the Cluster's status tells whether the control plane is initialized).",
-            ),
-            Attribute::string_map("machine_deployments").computed().describe(
-                "MachineDeployment name → multi-document YAML of the `Cluster`, the `MachineDeployment` and the `KubeadmConfigTemplate` its bootstrap `configRef` names: the starting point for new workers of that pool.",
-            ),
-            Attribute::string("control_plane").computed().describe(
-                "YAML of the `Cluster` and its `KubeadmControlPlane`, or null when the cluster has none.",
-            ),
-            Attribute::of_type("secrets", Type::map(Type::map(Type::String))).computed().sensitive().describe(
-                "Secret name → key → decoded value, for every `files[].contentFrom.secret` and `users[].passwdFrom.secret` the returned KubeadmConfigs, KubeadmConfigTemplates and KubeadmControlPlane reference (only the referenced keys). Password hashes the configs hold inline (`users[].passwd`) are moved here too, under `kubeadm-capi-manifests.inline-passwords`, and the manifests refer to them with `passwdFrom`, so no hash shows in `manifests`. A secret that cannot be read is a warning, not an error.",
-            ),
-        ])
-        .describe(
+        Block::new(attributes).describe(
             "Reads the Cluster API objects of one cluster live from a management cluster over the Kubernetes API (a kubeconfig, or a host with a token or client certificate) and returns one multi-document YAML manifests string per Machine, for `kubeadm_ignition_config.capi_manifests`. Needs get and list on clusters, machines and machinedeployments (`cluster.x-k8s.io`), kubeadmconfigs and kubeadmconfigtemplates (`bootstrap.cluster.x-k8s.io`) and kubeadmcontrolplanes (`controlplane.cluster.x-k8s.io`), and get on the referenced secrets, in the namespace.",
         ),
     )
@@ -105,31 +65,6 @@ pub fn schema() -> Schema {
 
 fn string(config: &Value, name: &str) -> Option<String> {
     config.get(name).as_str().map(str::to_string)
-}
-
-/// The connection settings of a wholly known configuration.
-pub fn settings(config: &Value) -> Settings {
-    Settings {
-        kubeconfig_path: string(config, "kubeconfig_path"),
-        kubeconfig: string(config, "kubeconfig").map(Sensitive::new),
-        context: string(config, "context"),
-        host: string(config, "host"),
-        token: string(config, "token").map(Sensitive::new),
-        client_certificate: string(config, "client_certificate"),
-        client_key: string(config, "client_key").map(Sensitive::new),
-        cluster_ca_certificate: string(config, "cluster_ca_certificate"),
-    }
-}
-
-/// A domain error as a diagnostic at the attribute it is about.
-pub fn diagnostic(e: &KubeError) -> Diagnostic {
-    let hint = e.hint();
-    let detail = if hint.is_empty() { format!("{e}.") } else { format!("{e}. {hint}") };
-    let d = Diagnostic::error(e.summary(), detail);
-    match e.setting_name() {
-        Some(name) => d.at(AttrPath::attr(name)),
-        None => d,
-    }
 }
 
 fn string_map(m: BTreeMap<String, String>) -> Value {
@@ -172,18 +107,11 @@ impl DataSource<ProviderData> for CapiManifestsDataSource {
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        // Values known only after apply are checked when the data source is read.
-        if CONNECTION.iter().any(|a| !config.get(a).is_wholly_known()) {
-            return;
-        }
-        let home = std::env::var_os("HOME").map(PathBuf::from);
-        if let Err(e) = kube::resolve(&settings(config), home.as_deref()) {
-            diags.push(diagnostic(&e));
-        }
+        kube_connection::validate(config, diags);
     }
 
     async fn read(&self, _data: &ProviderData, config: &Value, diags: &mut Diagnostics) -> Option<Value> {
-        let settings = settings(config);
+        let settings = kube_connection::settings(config);
         let namespace = string(config, "namespace").unwrap_or_else(|| DEFAULT_NAMESPACE.to_string());
         let Some(cluster_name) = string(config, "cluster_name") else {
             diags.push(
@@ -206,7 +134,7 @@ impl DataSource<ProviderData> for CapiManifestsDataSource {
         let objects = match result {
             Ok(Ok(objects)) => objects,
             Ok(Err(e)) => {
-                diags.push(diagnostic(&e));
+                diags.push(kube_connection::diagnostic(&e));
                 return None;
             }
             Err(_) => {
@@ -227,6 +155,7 @@ impl DataSource<ProviderData> for CapiManifestsDataSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bootstrap::secret::Sensitive;
     use crate::tfplugin::planning;
 
     fn config(pairs: &[(&str, Value)]) -> Value {

@@ -1,20 +1,24 @@
 //! The glue between the protocol framework (`tfplugin`) and the domain
 //! (`bootstrap`): the provider block, and one file per resource or data source.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::tfplugin::diag::{AttrPath, Diagnostic, Diagnostics};
-use crate::tfplugin::framework::{DataSource, Provider, Resource};
+use crate::tfplugin::framework::{DataSource, EphemeralResource, Provider, Resource};
 use crate::tfplugin::schema::{Block, Schema};
 use crate::tfplugin::value::Value;
 
 pub mod bootstrap_token;
 pub mod capi_manifests;
 pub mod cluster_ca;
+pub mod cluster_health;
 pub mod ignition_config;
+pub mod kube_connection;
+pub mod kubeconfig;
 pub mod manifest_cache;
 pub mod node_input;
 pub mod store_config;
@@ -41,6 +45,9 @@ pub struct ProviderData {
     pub s3: Option<Arc<S3Store>>,
     /// Artifacts manifests read so far, shared by every node.
     pub manifests: manifest_cache::ManifestCache,
+    /// Set when Terraform asks the provider to stop (Ctrl-C): long waits
+    /// end early instead of running to their timeout.
+    pub stopping: Arc<AtomicBool>,
 }
 
 impl ProviderData {
@@ -50,7 +57,7 @@ impl ProviderData {
             StoreConfig::Local { path, base_url } => Ok(Arc::new(LocalStore::new(path, base_url.clone()))),
             StoreConfig::S3 { .. } => Err("the S3 store is built asynchronously".to_string()),
         };
-        ProviderData { store_config, store, s3: None, manifests: Default::default() }
+        ProviderData { store_config, store, s3: None, manifests: Default::default(), stopping: Default::default() }
     }
 
     /// Builds the store a configuration names: one S3 client per process.
@@ -81,9 +88,16 @@ impl ProviderData {
                     s3: Some(s),
                     store_config,
                     manifests: Default::default(),
+                    stopping: Default::default(),
                 }
             }
-            Err(e) => ProviderData { store: Err(e.to_string()), s3: None, store_config, manifests: Default::default() },
+            Err(e) => ProviderData {
+                store: Err(e.to_string()),
+                s3: None,
+                store_config,
+                manifests: Default::default(),
+                stopping: Default::default(),
+            },
         }
     }
 }
@@ -91,17 +105,20 @@ impl ProviderData {
 /// The kubeadm provider.
 pub struct KubeadmProvider {
     clock: Clock,
+    /// Shared with the data `configure` builds (a reattached process may be
+    /// configured more than once).
+    stopping: Arc<AtomicBool>,
 }
 
 impl Default for KubeadmProvider {
     fn default() -> Self {
-        KubeadmProvider { clock: Arc::new(OffsetDateTime::now_utc) }
+        KubeadmProvider { clock: Arc::new(OffsetDateTime::now_utc), stopping: Default::default() }
     }
 }
 
 impl KubeadmProvider {
     pub fn with_clock(clock: Clock) -> Self {
-        KubeadmProvider { clock }
+        KubeadmProvider { clock, stopping: Default::default() }
     }
 }
 
@@ -142,18 +159,33 @@ impl Provider for KubeadmProvider {
         if diags.has_errors() {
             return None;
         }
-        Some(ProviderData::build(store_config::parse(config)).await)
+        let mut data = ProviderData::build(store_config::parse(config)).await;
+        data.stopping = self.stopping.clone();
+        Some(data)
+    }
+
+    fn stop(&self) {
+        self.stopping.store(true, Ordering::Relaxed);
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource<ProviderData>>> {
         vec![
             Arc::new(bootstrap_token::BootstrapTokenResource::new(self.clock.clone())),
             Arc::new(cluster_ca::ClusterCaResource::new(self.clock.clone())),
-            Arc::new(ignition_config::IgnitionConfigResource),
+            Arc::new(ignition_config::IgnitionConfigResource::new(self.clock.clone())),
+            Arc::new(kubeconfig::KubeconfigResource::new(self.clock.clone())),
         ]
     }
 
+    fn ephemeral_resources(&self) -> Vec<Arc<dyn EphemeralResource<ProviderData>>> {
+        vec![Arc::new(kubeconfig::KubeconfigEphemeral::new(self.clock.clone()))]
+    }
+
     fn data_sources(&self) -> Vec<Arc<dyn DataSource<ProviderData>>> {
-        vec![Arc::new(ignition_config::IgnitionConfigDataSource), Arc::new(capi_manifests::CapiManifestsDataSource)]
+        vec![
+            Arc::new(ignition_config::IgnitionConfigDataSource),
+            Arc::new(capi_manifests::CapiManifestsDataSource),
+            Arc::new(cluster_health::ClusterHealthDataSource),
+        ]
     }
 }

@@ -7,7 +7,8 @@ use std::net::IpAddr;
 
 use crate::bootstrap::artifacts::{self, parse_mode, valid_sha512};
 use crate::bootstrap::capi;
-use crate::bootstrap::kubeadm::{self, KubeadmError};
+use crate::bootstrap::duration::GoDuration;
+use crate::bootstrap::kubeadm::{self, KubeadmError, CERTIFICATE_VALIDITY_DEFAULT};
 use crate::bootstrap::node::{
     check_node_label, check_taint, is_dns1123_subdomain, ApiServerSpec, Artifacts, CaMaterial, ClusterSpec,
     ComponentSpec, ControlPlanePki, EtcdSpec, FileSpec, IgnitionVersion, KubeadmPatches, KubernetesVersion, NameFrom,
@@ -76,7 +77,7 @@ pub fn input_block() -> Block {
             // Checked by Reader::check_known with the other cluster inputs.
             .describe("Kubernetes version, e.g. `v1.31.4`. Picks kubeadm's config API: `v1beta3` for 1.22–1.30, `v1beta4` from 1.31. Required unless `capi_manifests` gives it (the Machine's `spec.version`)."),
         Attribute::string("control_plane_endpoint").optional().describe(
-            "`host[:port]` of the API server load balancer (`controlPlaneEndpoint`). Required for joins; set it at init too, or control-plane nodes cannot join later.",
+            "`host[:port]` of the API server load balancer (`controlPlaneEndpoint`). Required for joins; set it at init too, or control-plane nodes cannot join later (and an init node looks for its running cluster there before it founds one).",
         ),
         Attribute::string("pod_subnet").optional().describe("Pod network CIDR(s), comma-separated for dual stack."),
         Attribute::string("service_subnet")
@@ -85,6 +86,9 @@ pub fn input_block() -> Block {
         Attribute::string("dns_domain").default(Value::from(DEFAULT_DNS_DOMAIN)).describe("Cluster DNS domain."),
         Attribute::string("image_repository").optional().describe("Registry for control-plane images (default: kubeadm's)."),
         Attribute::of_type("feature_gates", Type::map(Type::Bool)).optional().describe("Feature gates for every component."),
+        Attribute::string("certificate_validity").optional().describe(
+            "Lifetime of the certificates kubeadm signs on control planes (API server, etcd, front-proxy client, the kubeconfigs in `/etc/kubernetes`), as a Go duration such as `\"2160h\"`: kubeadm's `certificateValidityPeriod`, default `8760h` (a year). Kubernetes 1.31 and newer (kubeadm's `v1beta4` config API); an error before. `kubeadm init` reads it and keeps it in the cluster's `kubeadm-config`, where control planes that join later and `kubeadm certs renew` find it, so it matters on the init node. kubeadm's `caCertificateValidityPeriod` is not offered: kubeadm applies it only to CAs it generates, and every CA of these nodes comes from `kubeadm_cluster_ca` (set their lifetime with its `validity_days`). In compat mode `clusterConfiguration.certificateValidityPeriodDays` gives it unless this is set.",
+        ),
     ])
     .with_blocks(vec![
         BlockType::new(
@@ -209,7 +213,7 @@ pub fn input_block() -> Block {
     Block::new(vec![
         Attribute::string("role")
             .optional()
-            .describe("`init` (the first control plane), `control-plane` (joins as control plane) or `worker`. Required unless `capi_manifests` lets the provider infer it as Cluster API would.")
+            .describe("`init` (the first control plane: founds the cluster on its first boot; a machine that boots it while the cluster answers at `cluster.control_plane_endpoint` joins it as a control plane instead), `control-plane` (joins as control plane) or `worker`. Required unless `capi_manifests` lets the provider infer it as Cluster API would.")
             .validate(one_of("role", &["init", "control-plane", "worker"])),
         Attribute::string("name").optional().describe("Node or pool name, part of the object key."),
         Attribute::of_type("cluster_ca", object_of(&CA_FIELDS))
@@ -686,6 +690,12 @@ impl Reader<'_> {
         if let Some(m) = cl.get("feature_gates").as_entries() {
             feature_gates.extend(m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_bool()?))));
         }
+        let certificate_validity = match cl.get("certificate_validity").as_str() {
+            // check_known refused a value that does not parse.
+            Some(text) => GoDuration::parse(text).ok(),
+            // The manifests' value only where kubeadm has the field (resolve warned otherwise).
+            None => cc.certificate_validity.as_ref().map(|(d, _)| *d).filter(|_| version.uses_v1beta4()),
+        };
         let cluster = ClusterSpec {
             name: cluster_name,
             kubernetes_version: version.clone(),
@@ -711,6 +721,7 @@ impl Reader<'_> {
                 extra_args: merged(&cc.etcd.extra_args, cl.get("etcd").get("extra_args")),
                 data_dir: hcl_str(cl.get("etcd").get("data_dir")).or(cc.etcd.data_dir.clone()),
             },
+            certificate_validity,
         };
 
         // check_known reported a missing or incomplete CA.
@@ -1031,6 +1042,7 @@ impl Reader<'_> {
         }
 
         self.check_networks(compat);
+        self.check_certificate_validity(out.version.as_ref());
 
         if let Input::Given(d, origin) = self.input(compat, &["cluster", "dns_domain"], CapiField::DnsDomain) {
             if !is_dns1123_subdomain(&d) {
@@ -1180,6 +1192,47 @@ impl Reader<'_> {
                     "Pick disjoint ranges.",
                 );
             }
+        }
+    }
+
+    /// `cluster.certificate_validity`: a positive Go duration, on a release
+    /// whose kubeadm config API has the field (v1beta4, Kubernetes 1.31+).
+    /// At plan time, a value above kubeadm's default draws the warning
+    /// kubeadm itself would print.
+    fn check_certificate_validity(&mut self, version: Option<&KubernetesVersion>) {
+        let cl = self.config.get("cluster");
+        let value = cl.get("certificate_validity");
+        if cl.is_unknown() || value.is_unknown() {
+            return;
+        }
+        let Some(text) = value.as_str() else { return };
+        let at = AttrPath::attr("cluster").then_attr("certificate_validity");
+        let examples = "Give a Go duration such as \"8760h\" (a year, kubeadm's default) or \"2160h\" (90 days).";
+        let validity = match GoDuration::parse(text) {
+            Ok(d) if d > GoDuration::ZERO => d,
+            Ok(_) => {
+                let problem = format!(
+                    "{text:?} is not a positive duration: a certificate valid for no time expires as kubeadm signs it"
+                );
+                return err(self.diags, at, "Invalid certificate_validity", format!("{problem}. {examples}"));
+            }
+            Err(e) => return err(self.diags, at, "Invalid certificate_validity", format!("{e}. {examples}")),
+        };
+        if let Some(v) = version.filter(|v| !v.uses_v1beta4()) {
+            err(
+                self.diags,
+                at,
+                "certificate_validity needs Kubernetes 1.31+",
+                format!("kubeadm reads the certificate lifetime from ClusterConfiguration.certificateValidityPeriod, which its v1beta4 config API (Kubernetes 1.31 and newer) introduced; this node is for {v}, whose kubeadm (v1beta3) has no such setting and signs for a year. Remove certificate_validity, or set cluster.kubernetes_version to v1.31 or newer."),
+            );
+        } else if validity > CERTIFICATE_VALIDITY_DEFAULT && self.fetch_manifest {
+            self.diags.push(
+                Diagnostic::warning(
+                    "Long certificate_validity",
+                    format!("{text:?} is longer than kubeadm's default and recommended lifetime of a year (8760h); kubeadm signs with it but warns at init. Certificates that live longer are longer exposed when a key leaks, and none outlives the CA that signed it."),
+                )
+                .at(at),
+            );
         }
     }
 
@@ -1455,6 +1508,27 @@ impl Reader<'_> {
             _ => Some(Artifacts::Preinstalled),
         }
     }
+}
+
+/// The plan warning for an init node without `control_plane_endpoint`
+/// whose config is rendered anew while an earlier one exists (a prior state,
+/// and the plan changes the stored object). With an endpoint, a machine that
+/// boots the init config joins the cluster when it answers there, as the
+/// day-2 guide describes; without one, nothing can be joined and every
+/// machine that boots it founds a new cluster. `None` for other nodes. The
+/// resource's plan attaches it when `rendered_sha512` changes against the
+/// prior state.
+pub fn init_rerender_warning(spec: &NodeSpec) -> Option<Diagnostic> {
+    if spec.role != Role::Init || !spec.cluster.control_plane_endpoint.is_empty() {
+        return None;
+    }
+    Some(
+        Diagnostic::warning(
+            "Init config rendered again",
+            "This init config has no control_plane_endpoint, so a machine that boots it always runs kubeadm init and founds a new, empty cluster: there is no address at which it could find the running one and join it. Set cluster.control_plane_endpoint (a load balancer or DNS name in front of the control planes) so that a replacement of the first control plane joins, or boot replacements from a role = \"control-plane\" config.",
+        )
+        .at(AttrPath::attr("cluster").then_attr("control_plane_endpoint")),
+    )
 }
 
 #[cfg(test)]
@@ -1857,6 +1931,84 @@ mod tests {
             let (_, diags) = read(&capi_first_plan(yaml));
             assert!(!diags.has_errors(), "{name}: {diags:?}");
         }
+    }
+
+    fn read_at_plan(config: &Value) -> (Option<NodeSpec>, Diagnostics) {
+        let mut diags = Diagnostics::new();
+        let prefetched = BTreeMap::new();
+        let spec = Reader { config, diags: &mut diags, fetch_manifest: true, prefetched: Some(&prefetched) }.read();
+        (spec, diags)
+    }
+
+    #[test]
+    fn certificate_validity_is_checked_where_it_is_given() {
+        let c = |v: &str| with(first_plan(), "cluster.certificate_validity", Value::from(v));
+        for bad in ["abc", "90d", "1y"] {
+            one_error(&c(bad), "Invalid certificate_validity", "cluster.certificate_validity", &[bad, "8760h"]);
+        }
+        for zero in ["0s", "0", "-720h"] {
+            one_error(&c(zero), "Invalid certificate_validity", "cluster.certificate_validity", &[zero, "positive"]);
+        }
+        let old = with(c("2160h"), "cluster.kubernetes_version", Value::from("v1.30.8"));
+        one_error(
+            &old,
+            "certificate_validity needs Kubernetes 1.31+",
+            "cluster.certificate_validity",
+            &["v1.30.8", "v1beta4", "certificateValidityPeriod"],
+        );
+        // Unknown while the first plan runs: nothing to say yet.
+        assert!(read(&with(first_plan(), "cluster.certificate_validity", Value::unknown())).1.is_empty());
+        // Known and good: into the node model, in Go's own spelling.
+        let good =
+            with(with(all_known(), "role", Value::from("init")), "cluster.certificate_validity", Value::from("90m"));
+        let (spec, diags) = read(&good);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(spec.unwrap().cluster.certificate_validity.map(GoDuration::format).as_deref(), Some("1h30m0s"));
+        // Longer than kubeadm's year: kubeadm's own warning, at plan time only.
+        let long = with(good.clone(), "cluster.certificate_validity", Value::from("17520h"));
+        assert!(read(&long).1.is_empty());
+        let (spec, diags) = read_at_plan(&long);
+        assert!(spec.is_some());
+        let warnings: Vec<&Diagnostic> = diags.iter().collect();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(!warnings[0].is_error() && warnings[0].summary == "Long certificate_validity", "{warnings:?}");
+        assert_eq!(warnings[0].path, Some(path("cluster.certificate_validity")));
+    }
+
+    #[test]
+    fn certificate_validity_from_the_manifests_yields_to_hcl() {
+        let manifests = "apiVersion: bootstrap.cluster.x-k8s.io/v1beta2\nkind: KubeadmConfig\nmetadata: {name: cp-0}\nspec:\n  clusterConfiguration:\n    certificateValidityPeriodDays: 90\n";
+        let compat = with(with(all_known(), "role", Value::from("init")), "capi_manifests", Value::from(manifests));
+        let validity = |config: &Value| {
+            let (spec, diags) = read_at_plan(config);
+            (spec.and_then(|s| s.cluster.certificate_validity).map(GoDuration::format), diags)
+        };
+        let (v, diags) = validity(&compat);
+        assert_eq!(v.as_deref(), Some("2160h0m0s"), "{diags:?}");
+        assert!(diags.is_empty(), "{diags:?}");
+        let (v, _) = validity(&with(compat.clone(), "cluster.certificate_validity", Value::from("720h")));
+        assert_eq!(v.as_deref(), Some("720h0m0s"));
+        // On kubeadm v1beta3 Cluster API drops it, with a warning at the field; no error.
+        let (v, diags) = validity(&with(compat, "cluster.kubernetes_version", Value::from("v1.30.8")));
+        assert_eq!(v, None);
+        assert!(!diags.has_errors(), "{diags:?}");
+        assert!(diags.iter().any(|d| d.detail.contains("certificateValidityPeriodDays")), "{diags:?}");
+    }
+
+    #[test]
+    fn a_rerendered_init_config_warns_what_its_machines_do() {
+        let init = with(all_known(), "role", Value::from("init"));
+        let spec = read(&init).0.unwrap();
+        // With an endpoint the machine decides at boot: no warning.
+        assert!(init_rerender_warning(&spec).is_none());
+        let mut lone = spec.clone();
+        lone.cluster.control_plane_endpoint.clear();
+        let w = init_rerender_warning(&lone).unwrap();
+        assert!(!w.is_error());
+        assert_eq!(w.path, Some(path("cluster.control_plane_endpoint")));
+        assert!(w.detail.contains("always runs kubeadm init"), "{}", w.detail);
+        let worker = read(&all_known()).0.unwrap();
+        assert!(init_rerender_warning(&worker).is_none());
     }
 
     #[test]

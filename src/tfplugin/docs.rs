@@ -4,7 +4,9 @@
 //! - `docs/index.md` from the provider schema and `examples/provider/provider.tf`;
 //! - `docs/resources/<name>.md` from each resource schema,
 //!   `examples/resources/<type>/resource.tf` and, when present, `import.sh`;
-//! - `docs/data-sources/<name>.md` likewise from `examples/data-sources/<type>/data-source.tf`.
+//! - `docs/data-sources/<name>.md` likewise from `examples/data-sources/<type>/data-source.tf`;
+//! - `docs/ephemeral-resources/<name>.md` likewise from
+//!   `examples/ephemeral-resources/<type>/ephemeral-resource.tf`.
 //!
 //! Check mode reports stale files instead of writing them, so CI fails when
 //! the docs no longer match the code. Knows nothing of Kubernetes.
@@ -34,39 +36,39 @@ pub fn render<P: Provider>(provider: &P, root: &Path) -> Vec<(String, String)> {
     index.push_str(&schema_section(&schema.block));
     pages.push(("docs/index.md".to_string(), tidy(index)));
 
-    let mut resources = provider.resources();
-    resources.sort_by_key(|r| r.type_name());
-    for r in resources {
-        let t = r.type_name();
-        let base = format!("examples/resources/{t}");
-        pages.push((
-            format!("docs/resources/{}.md", short(t, name)),
-            page(
-                t,
-                "Resource",
-                &r.schema(),
-                read(&format!("{base}/resource.tf")),
-                read(&format!("{base}/import.sh")),
-                read(&format!("{base}/notes.md")),
-            ),
-        ));
-    }
-    let mut data_sources = provider.data_sources();
-    data_sources.sort_by_key(|d| d.type_name());
-    for d in data_sources {
-        let t = d.type_name();
-        let base = format!("examples/data-sources/{t}");
-        pages.push((
-            format!("docs/data-sources/{}.md", short(t, name)),
-            page(
-                t,
-                "Data Source",
-                &d.schema(),
-                read(&format!("{base}/data-source.tf")),
-                None,
-                read(&format!("{base}/notes.md")),
-            ),
-        ));
+    // Each kind of type: its folder (under docs/ and examples/), its example
+    // file and its label, then the types of that kind by name.
+    let kinds = [
+        (
+            "resources",
+            "resource.tf",
+            "Resource",
+            provider.resources().iter().map(|r| (r.type_name(), r.schema())).collect::<Vec<_>>(),
+        ),
+        (
+            "data-sources",
+            "data-source.tf",
+            "Data Source",
+            provider.data_sources().iter().map(|d| (d.type_name(), d.schema())).collect(),
+        ),
+        (
+            "ephemeral-resources",
+            "ephemeral-resource.tf",
+            "Ephemeral Resource",
+            provider.ephemeral_resources().iter().map(|e| (e.type_name(), e.schema())).collect(),
+        ),
+    ];
+    for (folder, example, label, mut types) in kinds {
+        types.sort_by_key(|(t, _)| *t);
+        for (t, schema) in types {
+            let base = format!("examples/{folder}/{t}");
+            // Only managed resources are imported.
+            let import = if label == "Resource" { read(&format!("{base}/import.sh")) } else { None };
+            pages.push((
+                format!("docs/{folder}/{}.md", short(t, name)),
+                page(t, label, &schema, read(&format!("{base}/{example}")), import, read(&format!("{base}/notes.md"))),
+            ));
+        }
     }
     pages
 }

@@ -1,5 +1,5 @@
-//! A small provider framework: typed traits for the provider, its resources
-//! and data sources. The generic adapter in `server` bridges them to the wire,
+//! A small provider framework: typed traits for the provider, its resources,
+//! data sources and ephemeral resources. The generic adapter in `server` bridges them to the wire,
 //! so code implementing these traits never touches msgpack or protobuf.
 //!
 //! Errors and warnings are collected in a `Diagnostics` passed to each call,
@@ -174,6 +174,58 @@ pub trait DataSource<D: Send + Sync + 'static>: Send + Sync + 'static {
     async fn read(&self, data: &D, config: &Value, diags: &mut Diagnostics) -> Option<Value>;
 }
 
+/// What an ephemeral resource's `open` hands back.
+#[derive(Debug, Default)]
+pub struct Opened {
+    /// The result: the configuration with every computed attribute filled,
+    /// wholly known. Terraform keeps it in memory only, never in a plan or
+    /// a state.
+    pub result: Value,
+    /// When set, Terraform calls `renew` around this time if it still
+    /// needs the value.
+    pub renew_at: Option<std::time::SystemTime>,
+    /// Handed back to `renew` and `close`.
+    pub private: Private,
+}
+
+/// An ephemeral resource type (Terraform 1.10 and later): a value acquired
+/// for the length of one Terraform run, for provider blocks, provisioners
+/// and write-only attributes, and never stored.
+///
+/// The framework answers `open` itself while the configuration still holds
+/// unknown values (Terraform does not open it then, but older releases
+/// might): it returns the configuration with the computed attributes
+/// unknown, so `open` always sees a wholly known configuration.
+#[async_trait]
+pub trait EphemeralResource<D: Send + Sync + 'static>: Send + Sync + 'static {
+    /// The full type name, e.g. `kubeadm_kubeconfig`.
+    fn type_name(&self) -> &'static str;
+
+    /// The schema (no write-only attributes: nothing is stored anyway).
+    fn schema(&self) -> Schema;
+
+    /// Checks the configuration beyond per-attribute validators. Runs in
+    /// unconfigured provider processes; values may be unknown.
+    fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
+
+    /// Acquires the value from a wholly known configuration.
+    async fn open(&self, data: &D, config: &Value, diags: &mut Diagnostics) -> Option<Opened>;
+
+    /// Extends the value's life; returns the next renewal time, if any. The
+    /// default does nothing and asks for no further renewal.
+    async fn renew(
+        &self,
+        _data: &D,
+        _private: &mut Private,
+        _diags: &mut Diagnostics,
+    ) -> Option<std::time::SystemTime> {
+        None
+    }
+
+    /// Releases the value. The default does nothing.
+    async fn close(&self, _data: &D, _private: &Private, _diags: &mut Diagnostics) {}
+}
+
 /// A provider: its own configuration and the types it serves.
 #[async_trait]
 pub trait Provider: Send + Sync + 'static {
@@ -191,9 +243,19 @@ pub trait Provider: Send + Sync + 'static {
     /// Builds the shared data from the provider configuration.
     async fn configure(&self, config: &Value, diags: &mut Diagnostics) -> Option<Self::Data>;
 
+    /// Terraform asks the provider to stop (the user pressed Ctrl-C). Calls
+    /// in flight still get to answer; ones that wait on something outside
+    /// (a cluster to turn healthy, say) should give up soon after this.
+    fn stop(&self) {}
+
     fn resources(&self) -> Vec<Arc<dyn Resource<Self::Data>>>;
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource<Self::Data>>>;
+
+    /// The ephemeral resource types; none unless a provider offers some.
+    fn ephemeral_resources(&self) -> Vec<Arc<dyn EphemeralResource<Self::Data>>> {
+        Vec::new()
+    }
 }
 
 #[cfg(test)]

@@ -161,6 +161,19 @@ impl Network {
         ip(&["-n", &ns, "route", "add", "default", "via", GATEWAY]);
         ns
     }
+
+    /// Puts this host on the bridge at `address`, as an operator's machine
+    /// reaches a cluster's API endpoint: Terraform and the provider, which
+    /// run here, then talk to the nodes directly. The host end goes away
+    /// with the bridge's namespace.
+    pub fn attach_host(&self, address: &str) {
+        let host_end = format!("{}h", self.tag);
+        ip(&["link", "add", &host_end, "type", "veth", "peer", "name", "vhost", "netns", &self.switch]);
+        ip(&["-n", &self.switch, "link", "set", "vhost", "master", "br0"]);
+        ip(&["-n", &self.switch, "link", "set", "vhost", "up"]);
+        ip(&["addr", "add", &format!("{address}/24"), "dev", &host_end]);
+        ip(&["link", "set", &host_end, "up"]);
+    }
 }
 
 impl Drop for Network {

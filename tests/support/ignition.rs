@@ -100,6 +100,7 @@ pub fn node_spec(
             controller_manager: ComponentSpec::default(),
             scheduler: ComponentSpec::default(),
             etcd: EtcdSpec::default(),
+            certificate_validity: None,
         },
         // Set for every role, as the provider does: workers must not get it.
         pki: Some(pki.clone()),

@@ -5,6 +5,12 @@
 #
 # The kubeadm provider is configured by the caller: its store must name
 # var.store_bucket (see README.md for why the module cannot do it itself).
+#
+# Day 2: a token rotation re-renders every node config but changes no
+# machine. Workers boot from a stable pointer (user_data_mode = "stable"), so
+# the launch template keeps its user data; running control planes ignore
+# their user data, and are replaced only when their config is due
+# (replace_after), one after the other.
 
 data "aws_partition" "current" {}
 
@@ -18,6 +24,15 @@ locals {
   # Nodes fetch kubeadm and friends from a version manifest, or find them in the image.
   artifacts = var.artifacts_manifest_url == null ? [] : [var.artifacts_manifest_url]
   users     = length(var.ssh_authorized_keys) == 0 ? [] : [var.ssh_authorized_keys]
+
+  # When each control plane's config is due for replacement: cp-N is due
+  # N x control_plane_replace_stagger after cp-0, so the control planes
+  # created together are not replaced in one apply (etcd would lose quorum).
+  # Go durations add up their parts: "8000h168h" is 8168 hours.
+  control_plane_replace_after = [
+    for i in range(var.control_plane_count) :
+    "${var.control_plane_replace_after}${join("", [for _ in range(i) : var.control_plane_replace_stagger])}"
+  ]
 }
 
 # --- The cluster PKI and the join token ----------------------------------------
@@ -96,6 +111,7 @@ resource "kubeadm_ignition_config" "init" {
   operating_system = var.operating_system
   cluster_ca       = kubeadm_cluster_ca.this
   bootstrap_token  = kubeadm_bootstrap_token.this
+  replace_after    = local.control_plane_replace_after[0]
 
   cluster {
     name                   = var.cluster_name
@@ -148,6 +164,7 @@ resource "kubeadm_ignition_config" "control_plane" {
   operating_system = var.operating_system
   cluster_ca       = kubeadm_cluster_ca.this
   bootstrap_token  = kubeadm_bootstrap_token.this
+  replace_after    = local.control_plane_replace_after[count.index + 1]
 
   cluster {
     name                   = var.cluster_name
@@ -189,13 +206,16 @@ resource "kubeadm_ignition_config" "control_plane" {
 }
 
 # One config for the whole worker group: token discovery pinned to the CA
-# hash, no private key on board.
+# hash, no private key on board. Stored at one stable key, so a new token (or
+# any other re-render) changes the object workers boot from later, not the
+# launch template.
 resource "kubeadm_ignition_config" "worker" {
   role             = "worker"
   name             = "workers"
   operating_system = var.operating_system
   cluster_ca       = kubeadm_cluster_ca.this
   bootstrap_token  = kubeadm_bootstrap_token.this
+  user_data_mode   = var.worker_user_data_mode
 
   cluster {
     name                   = var.cluster_name
@@ -247,6 +267,10 @@ locals {
   control_plane_read_policies = concat(
     [kubeadm_ignition_config.init.read_policy_json],
     kubeadm_ignition_config.control_plane[*].read_policy_json,
+  )
+  control_plane_rendered_at = concat(
+    [kubeadm_ignition_config.init.rendered_at],
+    kubeadm_ignition_config.control_plane[*].rendered_at,
   )
 
   # What each instance boots from: an s3:// pointer read with the instance
@@ -522,6 +546,16 @@ resource "aws_lb_target_group_attachment" "control_plane" {
 
 # --- Control planes ---------------------------------------------------------------
 
+# The generation of each control plane's config. rendered_at changes only when
+# the config is created or due (replace_after), not when it is re-rendered for
+# a new token or input, and replace_triggered_by takes resource references
+# alone: this resource carries the one into the other.
+resource "terraform_data" "control_plane_config_generation" {
+  count = var.control_plane_count
+
+  input = local.control_plane_rendered_at[count.index]
+}
+
 resource "aws_instance" "control_plane" {
   count = var.control_plane_count
 
@@ -532,6 +566,8 @@ resource "aws_instance" "control_plane" {
   iam_instance_profile   = aws_iam_instance_profile.control_plane.name
   user_data              = local.control_plane_boot[count.index]
 
+  # IMDSv2 only, one hop: pods, a hop further away, cannot take the role's
+  # credentials and read the node configs (join token; CA keys on control planes).
   metadata_options {
     http_endpoint               = "enabled"
     http_tokens                 = "required"
@@ -549,9 +585,13 @@ resource "aws_instance" "control_plane" {
 
   # Ignition runs on the first boot only. A later config change (a renewed
   # token, another version) must not stop or replace a running etcd member:
-  # replace control planes one at a time, on purpose (terraform apply -replace).
+  # the instance is replaced when its config is due (replace_after, staggered
+  # per control plane), or on purpose, one at a time (terraform apply -replace).
+  # The replacement boots the config as it is then; a replaced cp-0 joins the
+  # running cluster instead of founding a new one.
   lifecycle {
-    ignore_changes = [ami, user_data]
+    ignore_changes       = [ami, user_data]
+    replace_triggered_by = [terraform_data.control_plane_config_generation[count.index]]
   }
 
   # The role must be able to read the object before the instance boots.
@@ -576,6 +616,8 @@ resource "aws_launch_template" "worker" {
     arn = aws_iam_instance_profile.worker.arn
   }
 
+  # IMDSv2 only, one hop: pods, a hop further away, cannot take the role's
+  # credentials and read the node configs (join token; CA keys on control planes).
   metadata_options {
     http_endpoint               = "enabled"
     http_tokens                 = "required"
@@ -613,7 +655,9 @@ resource "aws_autoscaling_group" "worker" {
   max_size            = var.worker_count.max
   vpc_zone_identifier = var.subnet_ids
 
-  # A new launch template version (a new worker config after a token renewal)
+  # With the stable worker config, a token renewal leaves the launch template
+  # as it is: instances launched later fetch the re-rendered config. A new
+  # launch template version (pinned configs, another AMI or instance type)
   # applies to instances launched from then on; roll existing ones with an
   # instance refresh when you want them replaced.
   launch_template {
@@ -632,4 +676,37 @@ resource "aws_autoscaling_group" "worker" {
 
   # Workers join through the API load balancer.
   depends_on = [aws_lb_listener.api]
+}
+
+# --- Day 2: the admin kubeconfig and the health gate ----------------------------
+
+# An admin client certificate signed by the cluster CA, with kubeadm's admin
+# groups for the release; re-issued by the apply after renew_before is reached.
+resource "kubeadm_kubeconfig" "admin" {
+  cluster_ca         = kubeadm_cluster_ca.this
+  server             = "https://${local.control_plane_endpoint}"
+  kubernetes_version = var.kubernetes_version
+  validity           = var.admin_kubeconfig_validity
+  renew_before       = var.admin_kubeconfig_renew_before
+}
+
+# Holds the apply until the API server answers through the load balancer, and
+# until as many Nodes are Ready as asked. Read during apply, once the machines
+# exist; fails after health_timeout with what it saw last.
+data "kubeadm_cluster_health" "this" {
+  count = var.wait_for_health ? 1 : 0
+
+  kubeconfig = kubeadm_kubeconfig.admin.kubeconfig
+  wait_for {
+    control_plane_nodes = var.health_control_plane_nodes
+    worker_nodes        = var.health_worker_nodes
+  }
+  timeout = var.health_timeout
+
+  depends_on = [
+    aws_instance.control_plane,
+    aws_autoscaling_group.worker,
+    aws_lb_listener.api,
+    aws_lb_target_group_attachment.control_plane,
+  ]
 }

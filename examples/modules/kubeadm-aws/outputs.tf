@@ -45,7 +45,7 @@ output "bootstrap_token_secret_manifest" {
 }
 
 output "node_configs" {
-  description = "Every rendered node config by name (cp-0 is the init node, cp-1 and on join as control planes, workers is the worker group): role, object key, object URL and SHA-512."
+  description = "Every rendered node config by name (cp-0 is the init node, cp-1 and on join as control planes, workers is the worker group): role, object key, object URL, SHA-512, and when a control plane's config is due for replacement (replace_at; null for the workers)."
   value = merge(
     {
       (kubeadm_ignition_config.init.name) = {
@@ -53,6 +53,7 @@ output "node_configs" {
         id              = kubeadm_ignition_config.init.id
         object_url      = kubeadm_ignition_config.init.object_url
         rendered_sha512 = kubeadm_ignition_config.init.rendered_sha512
+        replace_at      = kubeadm_ignition_config.init.replace_at
       }
     },
     {
@@ -61,6 +62,7 @@ output "node_configs" {
         id              = kubeadm_ignition_config.control_plane[i].id
         object_url      = kubeadm_ignition_config.control_plane[i].object_url
         rendered_sha512 = kubeadm_ignition_config.control_plane[i].rendered_sha512
+        replace_at      = kubeadm_ignition_config.control_plane[i].replace_at
       }
     },
     {
@@ -69,6 +71,7 @@ output "node_configs" {
         id              = kubeadm_ignition_config.worker.id
         object_url      = kubeadm_ignition_config.worker.object_url
         rendered_sha512 = kubeadm_ignition_config.worker.rendered_sha512
+        replace_at      = kubeadm_ignition_config.worker.replace_at
       }
     },
   )
@@ -128,4 +131,23 @@ output "security_group_ids" {
     control_plane = aws_security_group.control_plane.id
     worker        = aws_security_group.worker.id
   }
+}
+
+output "admin_kubeconfig" {
+  description = "An admin kubeconfig for the API load balancer (kubeadm's admin groups for the release), usable as-is by kubectl."
+  value       = kubeadm_kubeconfig.admin.kubeconfig
+  sensitive   = true
+}
+
+output "admin_kubeconfig_expires_at" {
+  description = "When the admin kubeconfig's certificate expires (RFC 3339)."
+  value       = kubeadm_kubeconfig.admin.expires_at
+}
+
+output "cluster_health" {
+  description = "What the health gate saw when it let the apply go on: the API server's version and each Node's roles and readiness. Null with wait_for_health = false."
+  value = var.wait_for_health ? {
+    api_server_version = data.kubeadm_cluster_health.this[0].api_server_version
+    nodes              = data.kubeadm_cluster_health.this[0].nodes
+  } : null
 }

@@ -88,6 +88,31 @@ variable "bootstrap_token_renew_before" {
   default     = null
 }
 
+# --- Node config lifetimes ---------------------------------------------------
+
+variable "worker_user_data_mode" {
+  description = "user_data_mode of the worker config. \"stable\": the launch template's user data points at one key without a hash and never changes when the config is re-rendered (a renewed token), workers launched later boot the latest config; integrity rests on who may write the bucket. \"pinned\": the pointer checks the config's SHA-512, and every re-render makes a new launch template version."
+  type        = string
+  default     = "stable"
+
+  validation {
+    condition     = contains(["stable", "pinned"], var.worker_user_data_mode)
+    error_message = "The worker_user_data_mode must be stable or pinned."
+  }
+}
+
+variable "control_plane_replace_after" {
+  description = "How long after its config was rendered cp-0 is replaced (Go duration; the provider's replace_after). cp-N follows N x control_plane_replace_stagger later. kubeadm signs a control plane's certificates for a year (8760h) when it boots, so keep the last control plane's time below that; apply at least once per stagger, so that no two control planes are due in the same apply."
+  type        = string
+  default     = "8000h"
+}
+
+variable "control_plane_replace_stagger" {
+  description = "The time between two control planes' replacements (Go duration), so that one apply replaces one control plane: etcd keeps its quorum. The default, a week, fits up to five control planes below a year with the default control_plane_replace_after."
+  type        = string
+  default     = "168h"
+}
+
 # --- The config store --------------------------------------------------------
 
 variable "store_bucket" {
@@ -237,4 +262,40 @@ variable "tags" {
   description = "Tags for every AWS resource (the instances too). The module adds kubernetes.io/cluster/<cluster_name> = owned."
   type        = map(string)
   default     = {}
+}
+
+variable "admin_kubeconfig_validity" {
+  description = "Lifetime of the admin kubeconfig's client certificate (a Go duration; kubeadm's admin.conf lasts a year)."
+  type        = string
+  default     = "8760h"
+}
+
+variable "admin_kubeconfig_renew_before" {
+  description = "Re-issue the admin kubeconfig's certificate on the first apply this long before it expires."
+  type        = string
+  default     = "720h"
+}
+
+variable "wait_for_health" {
+  description = "Hold the apply until the API server answers through the load balancer and health_control_plane_nodes / health_worker_nodes Nodes are Ready (data \"kubeadm_cluster_health\")."
+  type        = bool
+  default     = true
+}
+
+variable "health_timeout" {
+  description = "How long the health gate waits before it fails with what it saw last (a Go duration)."
+  type        = string
+  default     = "20m"
+}
+
+variable "health_control_plane_nodes" {
+  description = "Ready control-plane Nodes the health gate waits for. Nodes turn Ready only once a CNI add-on runs, so leave 0 until one is installed with the cluster."
+  type        = number
+  default     = 0
+}
+
+variable "health_worker_nodes" {
+  description = "Ready worker Nodes the health gate waits for (needs a CNI add-on, like health_control_plane_nodes)."
+  type        = number
+  default     = 0
 }

@@ -1,8 +1,8 @@
 terraform {
-  # No optional() object attributes, no terraform_data, no cross-variable
-  # validation: the module works from Terraform 1.0 on. Its tests need 1.7
-  # (mock providers).
-  required_version = ">= 1.0"
+  # replace_triggered_by (1.2) and terraform_data (1.4) roll the control
+  # planes; no optional() object attributes, no cross-variable validation.
+  # Its tests need 1.7 (mock providers).
+  required_version = ">= 1.4"
 
   required_providers {
     aws = {

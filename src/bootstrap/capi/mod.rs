@@ -476,6 +476,16 @@ impl Manifests {
                 }),
             }
         }
+        let validity = self.spec.cluster.as_ref().and_then(|c| c.certificate_validity.as_ref());
+        if let (Role::Init, Some((_, source)), false) = (role, validity, v1beta4) {
+            // Cluster API drops it too when it writes kubeadm's v1beta3.
+            r.findings.push(Finding {
+                severity: Severity::Warning,
+                object: self.source.clone(),
+                path: source.clone(),
+                message: "not carried over: kubeadm's v1beta3 config API (Kubernetes 1.22–1.30) has no certificate validity setting and signs for a year; it takes effect from Kubernetes 1.31".into(),
+            });
+        }
         let text = |name: &str| docs.get(name).map(|m| Json::Object(m.clone()).to_string());
         r.patches = KubeadmPatches {
             cluster_configuration: text("cluster_configuration"),

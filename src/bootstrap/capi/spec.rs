@@ -119,6 +119,9 @@ pub struct ClusterPart {
     pub controller_manager: ComponentSpec,
     pub scheduler: ComponentSpec,
     pub etcd: EtcdSpec,
+    /// `certificateValidityPeriodDays` as a duration, with the YAML path it
+    /// came from (for the warning on kubeadm APIs without the field).
+    pub certificate_validity: Option<(GoDuration, String)>,
     pub passes: Vec<Pass>,
 }
 
@@ -433,8 +436,9 @@ impl SpecReader<'_, '_> {
                     }
                 }
                 "certificateValidityPeriodDays" => {
+                    // The node model carries it (cluster.certificate_validity), so HCL can override it.
                     if let Some(d) = self.days(val, &p) {
-                        c.passes.push(v4_only(&p, Doc::Cluster, &["certificateValidityPeriod"], json!(d)));
+                        c.certificate_validity = Some((d, p.clone()));
                     }
                 }
                 "caCertificateValidityPeriodDays" => {
@@ -461,13 +465,22 @@ impl SpecReader<'_, '_> {
         c
     }
 
-    fn days(&mut self, v: &Value, path: &str) -> Option<String> {
+    fn days(&mut self, v: &Value, path: &str) -> Option<GoDuration> {
         let n = self.w.int(v, path)?;
-        if n <= 0 {
-            self.w.error(path, "must be a positive number of days");
-            return None;
+        let days = match u32::try_from(n) {
+            Ok(d) if d > 0 => d,
+            _ => {
+                self.w.error(path, "must be a positive number of days");
+                return None;
+            }
+        };
+        match i64::from(days).checked_mul(24 * 3600).and_then(GoDuration::checked_from_secs) {
+            Some(d) => Some(d),
+            None => {
+                self.w.error(path, "is too many days for a duration kubeadm can hold (about 106,000 at most)");
+                None
+            }
         }
-        Some(format!("{}h0m0s", n * 24))
     }
 
     fn etcd(&mut self, v: &Value, path: &str, c: &mut ClusterPart) {

@@ -168,7 +168,11 @@ spec:
     let r4 = m.resolve(Role::Init, true);
     assert!(r4.findings.is_empty(), "{:?}", r4.findings);
     let cluster: Json = serde_json::from_str(r4.patches.cluster_configuration.as_deref().unwrap()).unwrap();
-    assert_eq!(cluster["certificateValidityPeriod"], "2160h0m0s");
+    // The validity reaches the node model (cluster.certificate_validity), not a patch, so HCL can override it.
+    assert_eq!(cluster.get("certificateValidityPeriod"), None, "{cluster}");
+    let (validity, source) = cc.certificate_validity.clone().unwrap();
+    assert_eq!(validity.format(), "2160h0m0s");
+    assert_eq!(source, "spec.clusterConfiguration.certificateValidityPeriodDays");
     assert_eq!(cluster["apiServer"]["extraVolumes"][0]["name"], "audit");
     let init: Json = serde_json::from_str(r4.patches.init_configuration.as_deref().unwrap()).unwrap();
     assert_eq!(init["timeouts"]["controlPlaneComponentHealthCheck"], "5m0s");
@@ -255,4 +259,43 @@ fn composed_patches_equal_applying_both() {
     let composed = compose_patches(r#"{"a": {"b": 1, "c": 2}, "d": 1}"#, "a:\n  c: null\n  e: 3\n").unwrap();
     let v: Json = serde_json::from_str(&composed).unwrap();
     assert_eq!(v, serde_json::json!({"a": {"b": 1, "c": null, "e": 3}, "d": 1}));
+}
+
+#[test]
+fn certificate_validity_days_become_a_duration() {
+    let with_days = |days: &str| {
+        format!(
+            "apiVersion: bootstrap.cluster.x-k8s.io/v1beta2\nkind: KubeadmConfig\nmetadata: {{name: cp-0, labels: {{cluster.x-k8s.io/control-plane: \"\"}}}}\nspec:\n  clusterConfiguration:\n    certificateValidityPeriodDays: {days}\n"
+        )
+    };
+    let m = parse_ok(&with_days("30"));
+    let (d, source) = m.spec.cluster.as_ref().unwrap().certificate_validity.clone().unwrap();
+    assert_eq!(
+        (d.format().as_str(), source.as_str()),
+        ("720h0m0s", "spec.clusterConfiguration.certificateValidityPeriodDays")
+    );
+    // Carried on v1beta4 without a finding, warned about on v1beta3 (init only:
+    // joins carry no ClusterConfiguration).
+    assert!(m.resolve(Role::Init, true).findings.is_empty());
+    let f = m.resolve(Role::Init, false).findings;
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert!(!f[0].is_error() && f[0].path.ends_with("certificateValidityPeriodDays"), "{f:?}");
+    assert!(f[0].message.contains("1.31"), "{f:?}");
+    assert!(m.resolve(Role::ControlPlane, false).findings.is_empty());
+    // Not a positive number of days, or more than a duration holds: an error at the field.
+    for bad in ["0", "-3", "200000000000", "ten"] {
+        let e = errors(&with_days(bad), &Secrets::new());
+        assert_eq!(e.len(), 1, "{bad}: {e:?}");
+        assert!(e[0].contains("spec.clusterConfiguration.certificateValidityPeriodDays"), "{e:?}");
+    }
+    // The CAs' lifetime is a kubeadm_cluster_ca matter: a warning.
+    let ca = with_days("30").replace("certificateValidityPeriodDays: 30", "caCertificateValidityPeriodDays: 3650");
+    let m = parse_ok(&ca);
+    assert!(
+        m.findings
+            .iter()
+            .any(|f| f.path.ends_with("caCertificateValidityPeriodDays") && f.message.contains("validity_days")),
+        "{:?}",
+        m.findings
+    );
 }

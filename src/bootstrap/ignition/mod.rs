@@ -17,7 +17,10 @@
 //!   `/etc/kubernetes/pki` (and on Fedora CoreOS the kubeadm patches that
 //!   give static pods the `spc_t` SELinux type); workers get no private key;
 //! - the kubeadm config and a bootstrap script and unit that run
-//!   `kubeadm init` or `kubeadm join` once, with retries;
+//!   `kubeadm init` or `kubeadm join` once, with retries; an init node with a
+//!   control-plane endpoint first looks for its cluster there (any HTTP
+//!   answer over TLS verified by the shipped CA) and joins it as a control
+//!   plane when it runs, so a replacement never founds a second cluster;
 //! - the user's files, accounts and NTP servers, and then every
 //!   `additional_ignition` config merged on top with Ignition's own rules.
 //!
@@ -224,6 +227,20 @@ pub enum IgnitionError {
     /// The kubeadm YAML is missing.
     #[error("the kubeadm config is empty")]
     EmptyKubeadmConfig,
+    /// An init node with a control-plane endpoint whose kubeadm YAML has no
+    /// `JoinConfiguration`: it could not join its cluster when it finds it
+    /// running, and would found a second one.
+    #[error(
+        "the kubeadm config of an init node with a control_plane_endpoint must carry the control-plane \
+         JoinConfiguration the node uses when it finds its cluster already running"
+    )]
+    InitWithoutJoin,
+    /// The control-plane endpoint an init node probes is not `host[:port]`.
+    #[error("the control_plane_endpoint an init node looks for its cluster at is unusable: {reason}")]
+    JoinEndpoint {
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The kubeadm YAML has a name placeholder, but nothing would fill it in.
     #[error(
         "the kubeadm config contains {placeholder} but the node name does not come from EC2 metadata \
@@ -277,14 +294,23 @@ pub fn render(spec: &NodeSpec, kubeadm_yaml: &str) -> Result<Rendered, IgnitionE
 /// by the config at `source_url` after checking its SHA-512, with a time
 /// limit on fetching it ([`POINTER_HTTP_TOTAL_SECONDS`]).
 pub fn pointer_config(version: IgnitionVersion, source_url: &str, sha512_hex: &str) -> String {
+    pointer(version, source_url, Some(types::Verification { hash: format!("sha512-{sha512_hex}") }))
+}
+
+/// Like [`pointer_config`], without `verification`: the machine boots
+/// whatever the URL serves when it fetches it. The pointer then stays the
+/// same while the config behind the URL changes, so integrity rests on who
+/// may write there.
+pub fn pointer_config_unverified(version: IgnitionVersion, source_url: &str) -> String {
+    pointer(version, source_url, None)
+}
+
+fn pointer(version: IgnitionVersion, source_url: &str, verification: Option<types::Verification>) -> String {
     let config = types::Config {
         ignition: types::Ignition {
             version: version.as_str().to_owned(),
             config: Some(types::IgnitionConfig {
-                replace: Some(types::Resource {
-                    source: source_url.to_owned(),
-                    verification: Some(types::Verification { hash: format!("sha512-{sha512_hex}") }),
-                }),
+                replace: Some(types::Resource { source: source_url.to_owned(), verification }),
             }),
             timeouts: Some(types::Timeouts { http_total: Some(POINTER_HTTP_TOTAL_SECONDS) }),
         },

@@ -18,6 +18,7 @@ use super::types::{
 };
 use super::units::{self, Archive, Bootstrap};
 use super::{IgnitionError, Rendered, CONFIG_PATH, NODE_NAME_PLACEHOLDER, PATCHES_DIR, PROVIDER_ID_PLACEHOLDER};
+use crate::bootstrap::kubeadm;
 use crate::bootstrap::node::{Artifacts, IgnitionVersion, NameFrom, NodeSpec, RemoteFile, Role};
 
 /// Where generated entries come from, in duplicate-path errors.
@@ -243,6 +244,13 @@ fn check_kubeadm_yaml(spec: &NodeSpec, yaml: &str) -> Result<(), IgnitionError> 
     if yaml.trim().is_empty() {
         return Err(IgnitionError::EmptyKubeadmConfig);
     }
+    // The join path of an init node hands this file to kubeadm join.
+    if spec.role == Role::Init
+        && !spec.cluster.control_plane_endpoint.is_empty()
+        && !yaml.lines().any(|l| l == "kind: JoinConfiguration")
+    {
+        return Err(IgnitionError::InitWithoutJoin);
+    }
     if spec.node.name_from == NameFrom::Hostname {
         for placeholder in [NODE_NAME_PLACEHOLDER, PROVIDER_ID_PLACEHOLDER] {
             if yaml.contains(placeholder) {
@@ -433,6 +441,23 @@ fn token_expiry(spec: &NodeSpec) -> Result<Option<(String, i64)>, IgnitionError>
     Ok(Some((expires.clone(), at.unix_timestamp())))
 }
 
+/// The endpoint an init node looks for its running cluster at, as
+/// `host:port`: `None` without a control-plane endpoint (nothing to join).
+fn join_endpoint(spec: &NodeSpec) -> Result<Option<String>, IgnitionError> {
+    if spec.role != Role::Init || spec.cluster.control_plane_endpoint.is_empty() {
+        return Ok(None);
+    }
+    let endpoint = kubeadm::endpoint_with_port(&spec.cluster.control_plane_endpoint)
+        .map_err(|e| IgnitionError::JoinEndpoint { reason: e.to_string() })?;
+    // It goes into the script as a plain word: a host name or address and a port, nothing a shell reads.
+    if !endpoint.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)) {
+        return Err(IgnitionError::JoinEndpoint {
+            reason: format!("{endpoint:?} holds characters no host name or address has"),
+        });
+    }
+    Ok(Some(endpoint))
+}
+
 /// The bootstrap script and unit, and the health check.
 fn bootstrap(b: &mut Builder<'_>, kubeadm: &str, unpacks_archives: bool) -> Result<(), IgnitionError> {
     let spec = b.spec;
@@ -446,6 +471,7 @@ fn bootstrap(b: &mut Builder<'_>, kubeadm: &str, unpacks_archives: bool) -> Resu
         post_commands: &spec.post_kubeadm_commands,
         verbosity: spec.node.kubeadm_verbosity,
         token_expires: token_expiry(spec)?,
+        join_endpoint: join_endpoint(spec)?,
     };
     b.inline(units::BOOTSTRAP_SCRIPT, units::bootstrap_script(&plan).as_bytes(), MODE_SCRIPT)?;
     b.service(units::BOOTSTRAP_UNIT, units::bootstrap_service(&plan), true);

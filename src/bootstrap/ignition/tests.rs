@@ -67,6 +67,7 @@ fn spec(role: Role, os: OperatingSystem) -> NodeSpec {
             controller_manager: ComponentSpec::default(),
             scheduler: ComponentSpec::default(),
             etcd: EtcdSpec::default(),
+            certificate_validity: None,
         },
         // Always filled in, as the provider does: workers must still get none of it.
         pki: Some(pki()),
@@ -360,14 +361,18 @@ fn bootstrap_script_per_role() {
             let v = rendered(&spec(role, os));
             let script = contents(&v, units::BOOTSTRAP_SCRIPT);
             assert!(script.starts_with("#!/bin/bash\n") && script.contains("\nset -euo pipefail\n"));
-            let verb = if role == Role::Init { "init" } else { "join" };
-            assert!(script.contains(&format!("\"$KUBEADM\" {verb} --config \"$CONFIG\"")), "{script}");
+            // The init node decides at boot between founding the cluster and joining it.
+            let (verb, config) = if role == Role::Init { ("\"$verb\"", "$config") } else { ("join", "$CONFIG") };
+            assert!(script.contains(&format!("\"$KUBEADM\" {verb} --config \"{config}\"")), "{script}");
             assert!(script.contains("CONFIG=/etc/kubeadm/config.yaml"));
-            assert!(script.contains(if role == Role::Init { "tries=3\n" } else { "tries=30\n" }));
+            assert!(script.contains("tries=30\n"), "{script}");
+            assert_eq!(script.contains("tries=3\n"), role == Role::Init, "{script}");
+            assert_eq!(script.contains("ENDPOINT=api.example.com:6443\n"), role == Role::Init, "{script}");
+            assert_eq!(script.contains("curl "), role == Role::Init, "{script}");
             assert!(script.contains("\"$KUBEADM\" reset -f"));
             assert!(!script.contains("--ignore-preflight-errors") && !script.contains("--skip-phases"));
             let pre = script.find("echo before").unwrap();
-            let run = script.find(&format!("\"$KUBEADM\" {verb}")).unwrap();
+            let run = script.find(&format!("\"$KUBEADM\" {verb} --config")).unwrap();
             let post = script.find("echo after").unwrap();
             let done = script.find("touch \"$DONE\"").unwrap();
             assert!(pre < run && run < post && post < done, "{script}");
@@ -705,9 +710,46 @@ fn run_bootstrap_with(
 ) -> (tempfile::TempDir, Vec<bool>, String) {
     let mut s = spec(role, OperatingSystem::Flatcar);
     s.post_kubeadm_commands = vec![post.to_owned()];
-    let seeds_ttl = expires.is_some();
     s.bootstrap_token.expires = expires;
-    let v = rendered(&s);
+    let run = run_script(&s, succeed_on, runs, Cluster::Absent);
+    (run.dir, run.ok, run.log)
+}
+
+/// What the fake curl finds at the control-plane endpoint.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Cluster {
+    /// An API server with a certificate from the shipped CA (HTTP 403).
+    Running,
+    /// Nothing listening: the connection is refused.
+    Absent,
+}
+
+/// One or more boots of a rendered bootstrap script.
+struct ScriptRun {
+    dir: tempfile::TempDir,
+    /// Whether each run exited 0.
+    ok: Vec<bool>,
+    /// What the fake kubeadm, curl and sleep recorded.
+    log: String,
+    /// What the script printed, all runs.
+    stdout: String,
+}
+
+impl ScriptRun {
+    /// Asserts that the script printed `text`.
+    #[track_caller]
+    fn printed(&self, text: &str) {
+        assert!(self.stdout.contains(text), "{text:?} is not in what the script printed:\n{}", self.stdout);
+    }
+}
+
+/// Runs the bootstrap script rendered for `s` with its paths moved into a
+/// scratch directory, a fake kubeadm that fails until try `succeed_on`, a
+/// fake curl that answers as `cluster` says, and stubs for the commands
+/// that would touch the host.
+fn run_script(s: &NodeSpec, succeed_on: u32, runs: usize, cluster: Cluster) -> ScriptRun {
+    let seeds_ttl = s.role == Role::Init && s.bootstrap_token.expires.is_some();
+    let v = rendered(s);
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().to_str().unwrap().to_owned();
     let stubs = format!("{root}/stubs");
@@ -721,6 +763,17 @@ fn run_bootstrap_with(
     }
     write(format!("{stubs}/sleep"), "#!/bin/bash\necho \"sleep $1\" >>\"$LOG\"\n");
     write(
+        format!("{stubs}/curl"),
+        "#!/bin/bash\n\
+         ca=\n\
+         while [ $# -gt 1 ]; do case \"$1\" in --cacert) ca=$2; shift ;; esac; shift; done\n\
+         echo \"curl $1 --cacert $ca\" >>\"$LOG\"\n\
+         if [ \"$CLUSTER\" = running ] && [ -s \"$ca\" ]; then printf 403; exit 0; fi\n\
+         echo \"curl: (7) Failed to connect to api.example.com port 6443: Connection refused\" >&2\n\
+         printf 000\n\
+         exit 7\n",
+    );
+    write(
         format!("{stubs}/kubeadm"),
         "#!/bin/bash\n\
          pki=\"$ROOT/etc/kubernetes/pki\"\n\
@@ -733,7 +786,7 @@ fn run_bootstrap_with(
          \x20  [ \"$n\" -ge \"$SUCCEED_ON\" ] ;;\n\
          esac\n",
     );
-    for tool in ["swapoff", "modprobe", "sysctl", "sleep", "kubeadm"] {
+    for tool in ["swapoff", "modprobe", "sysctl", "sleep", "kubeadm", "curl"] {
         let p = format!("{stubs}/{tool}");
         std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     }
@@ -759,21 +812,23 @@ fn run_bootstrap_with(
         .replace("/run/metadata/flatcar", &format!("{root}/run/metadata/flatcar"));
     write(format!("{root}/bootstrap.sh"), &script);
     let log = format!("{root}/log");
-    let statuses = (0..runs)
+    let mut stdout = String::new();
+    let ok = (0..runs)
         .map(|_| {
-            std::process::Command::new("bash")
+            let out = std::process::Command::new("bash")
                 .arg(format!("{root}/bootstrap.sh"))
                 .env("ROOT", &root)
                 .env("LOG", &log)
                 .env("SUCCEED_ON", succeed_on.to_string())
+                .env("CLUSTER", if cluster == Cluster::Running { "running" } else { "absent" })
                 .output()
-                .unwrap()
-                .status
-                .success()
+                .unwrap();
+            stdout.push_str(&String::from_utf8_lossy(&out.stdout));
+            out.status.success()
         })
         .collect();
     let log = std::fs::read_to_string(&log).unwrap_or_default();
-    (dir, statuses, log)
+    ScriptRun { dir, ok, log, stdout }
 }
 
 #[test]
@@ -818,8 +873,9 @@ fn bootstrap_script_gives_up_and_backs_off() {
     let (_dir, ok, log) = run_bootstrap(Role::Init, 99, "echo after", 1);
     assert_eq!(ok, [false]);
     assert_eq!(log.matches("init --config").count(), 3, "{log}");
+    // Three looks for a running cluster 2s apart, then three inits.
     let sleeps: Vec<&str> = log.lines().filter(|l| l.starts_with("sleep")).collect();
-    assert_eq!(sleeps, ["sleep 10", "sleep 20"]);
+    assert_eq!(sleeps, ["sleep 2", "sleep 2", "sleep 10", "sleep 20"]);
     let (_dir, ok, log) = run_bootstrap(Role::Worker, 99, "echo after", 1);
     assert_eq!(ok, [false]);
     assert_eq!(log.matches("join --config").count(), 30);
@@ -889,4 +945,281 @@ fn fedora_coreos_before_1_31_needs_crictl() {
     pre.artifacts = Artifacts::Preinstalled;
     let r = render(&pre, &yaml()).unwrap();
     assert!(r.warnings.iter().any(|w| w.contains("crictl")), "{:?}", r.warnings);
+}
+
+/// The init node of the scripted runs, with the token expiring at `expires`.
+fn init_spec(expires: Option<String>) -> NodeSpec {
+    let mut s = spec(Role::Init, OperatingSystem::Flatcar);
+    s.post_kubeadm_commands = vec!["echo after".into()];
+    s.bootstrap_token.expires = expires;
+    s
+}
+
+#[test]
+fn init_joins_its_cluster_when_it_already_runs() {
+    let run = run_script(&init_spec(None), 1, 1, Cluster::Running);
+    assert_eq!(run.ok, [true], "{}\n{}", run.log, run.stdout);
+    let root = run.dir.path().display().to_string();
+    // One look, against the CA shipped with the node, then a join with the
+    // config that carries the JoinConfiguration, and never an init.
+    let first: Vec<&str> = run.log.lines().take(2).collect();
+    assert_eq!(
+        first,
+        [
+            format!("curl https://api.example.com:6443/ --cacert {root}/etc/kubernetes/pki/ca.crt").as_str(),
+            format!("join --config {root}/etc/kubeadm/config.yaml pki:ca.crt ca.key etcd front-proxy-ca.crt front-proxy-ca.key sa.key sa.pub ").as_str(),
+        ],
+        "{}",
+        run.log
+    );
+    assert!(!run.log.contains("init --config") && !run.log.contains("sleep"), "{}", run.log);
+    run.printed("the API at api.example.com:6443 answers (HTTP 403) with a certificate from this cluster's CA");
+    run.printed("the cluster already runs: joining it as a control plane (kubeadm join)");
+    run.printed("kubeadm join, try 1 of 30");
+    assert!(run.dir.path().join("var/lib/kubeadm/bootstrap.done").exists());
+
+    // A join that fails is retried as a join, from a clean slate, with the CAs kept.
+    let run = run_script(&init_spec(None), 3, 1, Cluster::Running);
+    assert_eq!(run.ok, [true], "{}", run.log);
+    assert_eq!(run.log.matches("join --config").count(), 3, "{}", run.log);
+    assert_eq!(run.log.matches("reset").count(), 2, "{}", run.log);
+    assert_eq!(run.log.matches("pki:ca.crt ca.key etcd").count(), 3, "{}", run.log);
+    assert!(!run.log.contains("init --config"), "{}", run.log);
+}
+
+#[test]
+fn init_founds_the_cluster_when_none_answers() {
+    let run = run_script(&init_spec(None), 1, 1, Cluster::Absent);
+    assert_eq!(run.ok, [true], "{}\n{}", run.log, run.stdout);
+    let root = run.dir.path().display().to_string();
+    let curl = format!("curl https://api.example.com:6443/ --cacert {root}/etc/kubernetes/pki/ca.crt");
+    let lines: Vec<&str> = run.log.lines().collect();
+    assert_eq!(lines[..5], [curl.as_str(), "sleep 2", curl.as_str(), "sleep 2", curl.as_str()], "{}", run.log);
+    assert!(lines[5].starts_with(&format!("init --config {root}/etc/kubeadm/config.yaml ")), "{}", run.log);
+    assert!(!run.log.contains("join --config"), "{}", run.log);
+    for n in 1..=3 {
+        run.printed(&format!(
+            "no cluster with this CA at api.example.com:6443 (try {n} of 3): curl: (7) Failed to connect"
+        ));
+    }
+    run.printed("no cluster with this CA answers at api.example.com:6443: founding it (kubeadm init)");
+    run.printed("kubeadm init, try 1 of 3");
+    assert!(run.dir.path().join("var/lib/kubeadm/bootstrap.done").exists());
+}
+
+#[test]
+fn init_without_an_endpoint_never_looks_for_a_cluster() {
+    let mut s = init_spec(None);
+    s.cluster.control_plane_endpoint.clear();
+    let script = contents(&rendered(&s), units::BOOTSTRAP_SCRIPT);
+    assert!(!script.contains("curl") && !script.contains("ENDPOINT"), "{script}");
+    assert!(script.contains("\"$KUBEADM\" init --config \"$CONFIG\""), "{script}");
+    let run = run_script(&s, 1, 1, Cluster::Running);
+    assert_eq!(run.ok, [true], "{}", run.log);
+    assert!(!run.log.contains("curl") && !run.log.contains("join"), "{}", run.log);
+    assert_eq!(run.log.matches("init --config").count(), 1, "{}", run.log);
+    run.printed(
+        "this config has no control_plane_endpoint, so there is no cluster to look for: founding it (kubeadm init)",
+    );
+}
+
+#[test]
+fn init_joins_with_the_node_token_while_it_lives() {
+    // A live token: the join uses the rendered config as it is (the token's
+    // ttl is an init matter), and the init path still seeds what is left.
+    let at = crate::bootstrap::token::format_rfc3339(time::OffsetDateTime::now_utc() + time::Duration::hours(1));
+    let run = run_script(&init_spec(Some(at.clone())), 1, 1, Cluster::Running);
+    assert_eq!(run.ok, [true], "{}\n{}", run.log, run.stdout);
+    let root = run.dir.path().display().to_string();
+    assert!(run.log.contains(&format!("join --config {root}/etc/kubeadm/config.yaml ")), "{}", run.log);
+    assert!(!run.dir.path().join("var/lib/kubeadm/kubeadm-init.yaml").exists());
+    let run = run_script(&init_spec(Some(at)), 1, 1, Cluster::Absent);
+    assert_eq!(run.ok, [true], "{}", run.log);
+    assert!(
+        run.log.contains(&format!(
+            "init --config {root2}/var/lib/kubeadm/kubeadm-init.yaml",
+            root2 = run.dir.path().display()
+        )),
+        "{}",
+        run.log
+    );
+
+    // An expired one cannot join: the node stops with a reason instead of
+    // retrying for half an hour, and never founds a cluster.
+    let past = crate::bootstrap::token::format_rfc3339(time::OffsetDateTime::now_utc() - time::Duration::minutes(5));
+    let run = run_script(&init_spec(Some(past.clone())), 1, 1, Cluster::Running);
+    assert_eq!(run.ok, [false]);
+    assert!(!run.log.contains("--config"), "{}", run.log);
+    run.printed(&format!(
+        "the cluster runs, but the bootstrap token expired at {past}: joining needs a token the cluster still knows"
+    ));
+    assert!(!run.dir.path().join("var/lib/kubeadm/bootstrap.done").exists());
+}
+
+#[test]
+fn a_reboot_after_an_interrupted_try_looks_again() {
+    // The first boot's join fails every try; the next boot resets and looks
+    // again, and founds the cluster when it is gone by then.
+    let s = init_spec(None);
+    let first = run_script(&s, 99, 1, Cluster::Running);
+    assert_eq!(first.ok, [false]);
+    assert_eq!(first.log.matches("join --config").count(), 30);
+    let root = first.dir.path().to_path_buf();
+    let script = root.join("bootstrap.sh");
+    let out = std::process::Command::new("bash")
+        .arg(&script)
+        .env("ROOT", &root)
+        .env("LOG", root.join("log2"))
+        .env("SUCCEED_ON", "0")
+        .env("CLUSTER", "absent")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let log = std::fs::read_to_string(root.join("log2")).unwrap();
+    let kinds: Vec<&str> = log.lines().map(|l| l.split(' ').next().unwrap_or("")).collect();
+    assert_eq!(kinds, ["reset", "curl", "sleep", "curl", "sleep", "curl", "init"], "{log}");
+}
+
+#[test]
+fn init_script_is_deterministic_and_names_the_bracketed_endpoint() {
+    let mut s = init_spec(None);
+    s.cluster.control_plane_endpoint = "fd00::10".into();
+    let a = render(&s, &yaml()).unwrap();
+    assert_eq!(a, render(&s, &yaml()).unwrap());
+    let script = contents(&serde_json::from_str(&a.json).unwrap(), units::BOOTSTRAP_SCRIPT);
+    // curl takes brackets literally only with --globoff.
+    assert!(script.contains("ENDPOINT=[fd00::10]:6443\n") && script.contains("--globoff"), "{script}");
+    // An init config without the JoinConfiguration could not join: refused.
+    let without = "apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\n";
+    assert_eq!(render(&s, without).unwrap_err(), IgnitionError::InitWithoutJoin);
+    s.cluster.control_plane_endpoint.clear();
+    assert!(render(&s, without).is_ok());
+    // Nothing that a shell would read goes into the script.
+    s.cluster.control_plane_endpoint = "api$(reboot).example.com".into();
+    assert!(matches!(render(&s, &yaml()), Err(IgnitionError::JoinEndpoint { .. })));
+}
+
+/// Runs the rendered `cluster_answers` function with the real curl against
+/// `endpoint`, trusting `ca_pem`; returns whether a cluster was found, how
+/// long it took and what it logged.
+fn probe_for_real(ca_pem: &str, endpoint: &str) -> (bool, std::time::Duration, String) {
+    let script = contents(&rendered(&init_spec(None)), units::BOOTSTRAP_SCRIPT);
+    let start = script.find("cluster_answers() {").unwrap();
+    let end = start + script[start..].find("\n}\n").unwrap() + 3;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ca.crt"), ca_pem).unwrap();
+    let body = format!(
+        "set -euo pipefail\nlog() {{ echo \"kubeadm-bootstrap: $*\"; }}\nPKI_DIR={d}\nSTATE_DIR={d}\nENDPOINT={endpoint}\n{}\
+         if cluster_answers; then echo FOUND; else echo NONE; fi\n",
+        &script[start..end],
+        d = dir.path().display()
+    );
+    let began = std::time::Instant::now();
+    let out = std::process::Command::new("bash").arg("-c").arg(&body).output().unwrap();
+    let took = began.elapsed();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    (text.ends_with("FOUND\n"), took, text)
+}
+
+/// A TLS server answering HTTP on 127.0.0.1 (`openssl s_server -www`) with a
+/// certificate for 127.0.0.1 signed by `ca`; killed on drop.
+struct TlsServer {
+    child: std::process::Child,
+    /// Holds the certificates while the server runs.
+    _dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl TlsServer {
+    fn start(ca: &crate::bootstrap::pki::CaPair) -> TlsServer {
+        let dir = tempfile::tempdir().unwrap();
+        let p = |f: &str| dir.path().join(f).display().to_string();
+        std::fs::write(p("ca.crt"), &ca.cert_pem).unwrap();
+        std::fs::write(p("ca.key"), ca.key_pem.expose()).unwrap();
+        std::fs::write(p("san.ext"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+        let sh = format!(
+            "set -e; cd {d}; openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout srv.key \
+             -out srv.csr -subj /CN=kube-apiserver 2>/dev/null; openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key \
+             -CAcreateserial -out srv.crt -days 1 -extfile san.ext 2>/dev/null",
+            d = dir.path().display()
+        );
+        let made = std::process::Command::new("bash").arg("-c").arg(&sh).output().unwrap();
+        assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = std::process::Command::new("openssl")
+            .args(["s_server", "-quiet", "-www", "-accept", &format!("127.0.0.1:{port}")])
+            .args(["-cert", &p("srv.crt"), "-key", &p("srv.key")])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(std::time::Instant::now() < deadline, "openssl s_server did not start");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        TlsServer { child, _dir: dir, port }
+    }
+}
+
+impl Drop for TlsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn the_probe_with_real_curl_finds_only_its_own_cluster_and_gives_up_in_time() {
+    use crate::bootstrap::pki::{generate_ca, CaRole, KeyAlgorithm};
+    let now = time::OffsetDateTime::now_utc();
+    let ca = generate_ca(CaRole::Kubernetes, "probe", KeyAlgorithm::EcdsaP256, 1, now).unwrap();
+    let other = generate_ca(CaRole::Kubernetes, "probe", KeyAlgorithm::EcdsaP256, 1, now).unwrap();
+    let ours = TlsServer::start(&ca);
+    let theirs = TlsServer::start(&other);
+    // A port nobody listens on, and one that takes connections and never speaks.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_port = silent.local_addr().unwrap().port();
+    let cases = [
+        ("our cluster", ours.port, true),
+        ("another CA's server", theirs.port, false),
+        ("nothing listening", closed, false),
+        ("a silent listener", silent_port, false),
+    ];
+    let results: Vec<(&str, bool, std::time::Duration, String)> = std::thread::scope(|s| {
+        let handles: Vec<_> = cases
+            .iter()
+            .map(|(name, port, _)| {
+                let ca_pem = ca.cert_pem.clone();
+                s.spawn(move || {
+                    let (found, took, log) = probe_for_real(&ca_pem, &format!("127.0.0.1:{port}"));
+                    (*name, found, took, log)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    drop(silent);
+    let bound = std::time::Duration::from_secs(u64::from(
+        units::PROBE_TRIES * units::PROBE_MAX_SECONDS + (units::PROBE_TRIES - 1) * units::PROBE_PAUSE_SECONDS,
+    ));
+    assert!(bound.as_secs() < 20, "{bound:?}");
+    for ((name, found, took, log), (_, _, want)) in results.iter().zip(cases) {
+        eprintln!("probe, {name}: found={found} in {took:.1?}");
+        assert_eq!(*found, want, "{name}: {log}");
+        assert!(*took <= bound + std::time::Duration::from_secs(2), "{name} took {took:?}: {log}");
+        if want {
+            assert!(log.contains("answers (HTTP 200)"), "{log}");
+            assert!(*took < std::time::Duration::from_secs(2), "{name} took {took:?}");
+        } else {
+            assert_eq!(log.matches("no cluster with this CA at").count(), 3, "{name}: {log}");
+        }
+    }
+    let said = |n: usize| results[n].3.clone();
+    assert!(said(1).contains("SSL certificate problem"), "{}", said(1));
+    assert!(said(2).contains("Failed to connect"), "{}", said(2));
+    assert!(said(3).contains("curl: (28)"), "a timeout: {}", said(3));
 }

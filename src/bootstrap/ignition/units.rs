@@ -174,6 +174,49 @@ pub(crate) struct Bootstrap<'a> {
     /// RFC 3339 and as Unix seconds. The script turns it into the `ttl`
     /// kubeadm wants, before each try.
     pub token_expires: Option<(String, i64)>,
+    /// On an init node with a control-plane endpoint: that endpoint as
+    /// `host:port`. The script looks for a running cluster there first and
+    /// joins it as a control plane instead of founding a second one.
+    pub join_endpoint: Option<String>,
+}
+
+/// How the bootstrap script of an init node looks for a running cluster
+/// before it founds one: this many tries, [`PROBE_PAUSE_SECONDS`] apart,
+/// each giving up on connecting after [`PROBE_CONNECT_SECONDS`] and on the
+/// whole request after [`PROBE_MAX_SECONDS`]. When nothing listens the first
+/// boot waits at most 3 × 5 + 2 × 2 = 19 seconds more (about 4 when the
+/// connection is refused outright).
+pub(crate) const PROBE_TRIES: u32 = 3;
+/// Seconds between two tries of the probe.
+pub(crate) const PROBE_PAUSE_SECONDS: u32 = 2;
+/// curl's `--connect-timeout` for one try.
+pub(crate) const PROBE_CONNECT_SECONDS: u32 = 3;
+/// curl's `--max-time` for one try.
+pub(crate) const PROBE_MAX_SECONDS: u32 = 5;
+
+/// The shell function `cluster_answers` of an init node's bootstrap script:
+/// success when the API at `$ENDPOINT` gives any HTTP answer over TLS that
+/// verifies against the cluster CA shipped with the node (then a cluster
+/// founded with that CA runs there); failure when nothing answers, the
+/// connection is refused or times out, or the certificate comes from
+/// another CA. Each try is logged with curl's reason.
+fn probe_function(s: &mut String) {
+    s.push_str("cluster_answers() {\n  local try code\n");
+    let _ = writeln!(s, "  for try in $(seq 1 {PROBE_TRIES}); do");
+    s.push_str("    if code=$(curl --silent --show-error --globoff --output /dev/null --write-out '%{http_code}' \\\n");
+    let _ = writeln!(
+        s,
+        "      --cacert \"$PKI_DIR/ca.crt\" --connect-timeout {PROBE_CONNECT_SECONDS} --max-time {PROBE_MAX_SECONDS} \\"
+    );
+    s.push_str("      \"https://$ENDPOINT/\" 2>\"$STATE_DIR/probe.err\"); then\n");
+    s.push_str("      log \"the API at $ENDPOINT answers (HTTP $code) with a certificate from this cluster's CA\"\n");
+    s.push_str("      return 0\n    fi\n");
+    let _ = writeln!(
+        s,
+        "    log \"no cluster with this CA at $ENDPOINT (try $try of {PROBE_TRIES}): $(tr -s '\\n' ' ' <\"$STATE_DIR/probe.err\")\""
+    );
+    let _ = writeln!(s, "    if [ \"$try\" -lt {PROBE_TRIES} ]; then\n      sleep {PROBE_PAUSE_SECONDS}\n    fi");
+    s.push_str("  done\n  return 1\n}\n\n");
 }
 
 /// The oneshot unit running the bootstrap script, once.
@@ -210,9 +253,18 @@ pub(crate) fn bootstrap_script(b: &Bootstrap<'_>) -> String {
         Role::ControlPlane | Role::Worker => ("join", 30),
     };
     let keeps_pki = b.role.is_control_plane();
+    // An init node that may find its cluster running: init or join, decided at boot.
+    let joins = b.role == Role::Init && b.join_endpoint.is_some();
     let mut s = String::new();
     s.push_str("#!/bin/bash\n");
-    let _ = writeln!(s, "# Turns this machine into a Kubernetes node with kubeadm {verb} ({}).", b.role.as_str());
+    if joins {
+        s.push_str(
+            "# Turns this machine into the first control plane with kubeadm init, or, when the\n\
+             # cluster already runs, into another control plane with kubeadm join (init).\n",
+        );
+    } else {
+        let _ = writeln!(s, "# Turns this machine into a Kubernetes node with kubeadm {verb} ({}).", b.role.as_str());
+    }
     let _ = writeln!(s, "# Started by {BOOTSTRAP_UNIT} until {BOOTSTRAP_DONE} exists.");
     s.push_str("set -euo pipefail\n\n");
     let _ = writeln!(s, "export PATH={}", p.path_env());
@@ -315,30 +367,44 @@ pub(crate) fn bootstrap_script(b: &Bootstrap<'_>) -> String {
          fi\n\
          touch \"$ATTEMPTED\"\n\n",
     );
-    if verb == "join" {
-        s.push_str("# The control plane may not answer yet: retry, backing off from 10s to 60s.\n");
-    } else {
-        s.push_str("# A failed init is retried from a clean slate a few times.\n");
-    }
-    let _ = writeln!(s, "tries={tries}");
+    let init_config = if b.token_expires.is_some() { "$RUN_CONFIG" } else { "$CONFIG" };
+    // What the loop runs: fixed for most nodes, chosen at boot by an init node that may join.
+    let (verb, config) = match &b.join_endpoint {
+        Some(endpoint) if joins => {
+            init_or_join(&mut s, endpoint, b.token_expires.is_some(), init_config);
+            ("\"$verb\"", "$config")
+        }
+        _ => {
+            if verb == "join" {
+                s.push_str("# The control plane may not answer yet: retry, backing off from 10s to 60s.\n");
+            } else {
+                if b.role == Role::Init {
+                    s.push_str(
+                        "log \"this config has no control_plane_endpoint, so there is no cluster to look for: founding it (kubeadm init)\"\n",
+                    );
+                }
+                s.push_str("# A failed init is retried from a clean slate a few times.\n");
+            }
+            let _ = writeln!(s, "tries={tries}");
+            (verb, init_config)
+        }
+    };
+    let shown = verb.trim_matches('"');
     s.push_str("delay=10\n");
     s.push_str("for try in $(seq 1 \"$tries\"); do\n");
-    let _ = writeln!(s, "  log \"kubeadm {verb}, try $try of $tries\"");
+    let _ = writeln!(s, "  log \"kubeadm {shown}, try $try of $tries\"");
     let v = b.verbosity.map(|n| format!(" --v={n}")).unwrap_or_default();
-    let config = match &b.token_expires {
-        Some(_) => {
-            s.push_str(
-                "  write_run_config
-",
-            );
-            "$RUN_CONFIG"
+    if b.token_expires.is_some() {
+        if joins {
+            s.push_str("  if [ \"$verb\" = init ]; then\n    write_run_config\n  fi\n");
+        } else {
+            s.push_str("  write_run_config\n");
         }
-        None => "$CONFIG",
-    };
+    }
     let _ = writeln!(s, "  if \"$KUBEADM\" {verb} --config \"{config}\"{v}; then");
     s.push_str("    break\n  fi\n");
     s.push_str("  if [ \"$try\" -eq \"$tries\" ]; then\n");
-    let _ = writeln!(s, "    log \"kubeadm {verb} failed $tries times; giving up until the next boot\"");
+    let _ = writeln!(s, "    log \"kubeadm {shown} failed $tries times; giving up until the next boot\"");
     s.push_str("    exit 1\n  fi\n");
     s.push_str("  reset_node\n");
     s.push_str("  log \"next try in ${delay}s\"\n");
@@ -363,6 +429,43 @@ pub(crate) fn bootstrap_script(b: &Bootstrap<'_>) -> String {
     s.push_str("touch \"$DONE\"\n");
     s.push_str("log \"node bootstrapped\"\n");
     s
+}
+
+/// The decision of an init node that may find its cluster running: probe the
+/// endpoint, then set `verb`, `tries` and `config` for the loop that runs
+/// kubeadm, and log which path the node takes and why.
+fn init_or_join(s: &mut String, endpoint: &str, token_expires: bool, init_config: &str) {
+    s.push_str(
+        "# This config founds the cluster on its first boot. A machine that boots it while\n\
+         # the cluster runs (a replacement of the first control plane) must join that\n\
+         # cluster instead of founding a second one with the same CA.\n",
+    );
+    let _ = writeln!(s, "ENDPOINT={endpoint}");
+    probe_function(s);
+    s.push_str("if cluster_answers; then\n");
+    if token_expires {
+        s.push_str(
+            "  if [ \"$(date +%s)\" -ge \"$TOKEN_EXPIRES_UNIX\" ]; then\n\
+             \x20   log \"the cluster runs, but the bootstrap token expired at $TOKEN_EXPIRES: joining needs a token the cluster still knows; render this node again with a fresh token\"\n\
+             \x20   exit 1\n\
+             \x20 fi\n",
+        );
+    }
+    s.push_str(
+        "  log \"the cluster already runs: joining it as a control plane (kubeadm join) with this config's bootstrap token, not founding a second one\"\n\
+         \x20 verb=join\n",
+    );
+    s.push_str("  # The JoinConfiguration in the config; kubeadm join ignores the init documents.\n");
+    s.push_str("  config=\"$CONFIG\"\n");
+    s.push_str("  # The control plane may not take this node yet: retry, backing off from 10s to 60s.\n");
+    s.push_str("  tries=30\n");
+    s.push_str("else\n");
+    s.push_str("  log \"no cluster with this CA answers at $ENDPOINT: founding it (kubeadm init)\"\n");
+    s.push_str("  verb=init\n");
+    let _ = writeln!(s, "  config=\"{init_config}\"");
+    s.push_str("  # A failed init is retried from a clean slate a few times.\n");
+    s.push_str("  tries=3\n");
+    s.push_str("fi\n");
 }
 
 /// The health check: restarts containerd or the kubelet after three failed

@@ -9,6 +9,12 @@
 //!   patches it, `KubeProxyConfiguration`. Joins get a single
 //!   `JoinConfiguration` (with `controlPlane: {}` for control planes, whose
 //!   certificates ship with the node config).
+//! * An init node with a control-plane endpoint also gets the control-plane
+//!   `JoinConfiguration` of that node, in the same file: `kubeadm init`
+//!   ignores it, and the bootstrap script hands the file to `kubeadm join`
+//!   instead when a cluster with the shipped CA already answers at the
+//!   endpoint (a replacement of the first control plane must not found a
+//!   second cluster). `kubeadm join` in turn ignores the init documents.
 //! * Values only known on the machine are placeholders the boot unit
 //!   substitutes: [`NODE_NAME_PLACEHOLDER`], [`PROVIDER_ID_PLACEHOLDER`] and,
 //!   on an init node whose token expires, [`TOKEN_TTL_PLACEHOLDER`].
@@ -42,6 +48,7 @@ mod tests;
 use serde::Serialize;
 use serde_yaml_ng::Value as YamlValue;
 
+use crate::bootstrap::duration::GoDuration;
 use crate::bootstrap::node::NodeSpec;
 
 pub use common::{IntOrString, SecretString};
@@ -74,6 +81,9 @@ pub const CRI_SOCKET: &str = "unix:///run/containerd/containerd.sock";
 pub const DEFAULT_API_PORT: u16 = 6443;
 /// Stacked etcd data directory when none is configured.
 pub const DEFAULT_ETCD_DATA_DIR: &str = "/var/lib/etcd";
+/// kubeadm's lifetime of the leaf certificates it signs when
+/// `certificateValidityPeriod` is unset (a year); it warns about a longer one.
+pub const CERTIFICATE_VALIDITY_DEFAULT: GoDuration = GoDuration::from_secs(365 * 24 * 3600);
 
 /// Patch (and document) name of the `InitConfiguration`.
 pub const DOC_INIT: &str = "init_configuration";
@@ -185,6 +195,20 @@ pub enum KubeadmError {
         hash: String,
     },
 
+    /// `certificate_validity` on a release whose kubeadm API has no such field.
+    #[error("certificate_validity needs Kubernetes 1.31 or newer (kubeadm's v1beta4 config API, the first with ClusterConfiguration.certificateValidityPeriod); this node is for {version}: remove certificate_validity or upgrade")]
+    CertificateValidityNeedsV1beta4 {
+        /// The node's Kubernetes version.
+        version: String,
+    },
+
+    /// A `certificate_validity` that is zero or negative.
+    #[error("certificate_validity {value:?} must be a positive duration such as \"8760h\" (kubeadm's default, a year); a certificate valid for no time expires as it is signed")]
+    InvalidCertificateValidity {
+        /// The value, as a Go duration.
+        value: String,
+    },
+
     /// Labels were given both as `node.labels` and as a raw kubelet flag.
     #[error("node.labels and node.kubelet_extra_args[\"node-labels\"] are both set; put all labels in node.labels")]
     NodeLabelsTwice,
@@ -264,7 +288,7 @@ pub enum KubeadmError {
 /// Which patches a role takes, for [`KubeadmError::PatchNotApplicable`].
 fn patch_scope(role: &str) -> &'static str {
     if role == "init" {
-        "kubeadm init reads init_configuration, cluster_configuration, kubelet_configuration and kube_proxy_configuration; join_configuration is for control-plane and worker nodes"
+        "kubeadm init reads init_configuration, cluster_configuration, kubelet_configuration and kube_proxy_configuration; join_configuration shapes the control-plane join an init node takes when it finds its cluster already running, which needs cluster.control_plane_endpoint"
     } else {
         "kubeadm join reads only the JoinConfiguration (cluster, kubelet and kube-proxy settings come from the cluster); use join_configuration here and put cluster-wide patches on the init node"
     }
@@ -381,6 +405,9 @@ impl KubeadmError {
     pub fn input(&self) -> Option<(&'static str, &'static str)> {
         match self {
             KubeadmError::InvalidControlPlaneEndpoint { .. } => Some(("cluster", "control_plane_endpoint")),
+            KubeadmError::CertificateValidityNeedsV1beta4 { .. } | KubeadmError::InvalidCertificateValidity { .. } => {
+                Some(("cluster", "certificate_validity"))
+            }
             KubeadmError::InvalidNodeLabel { .. }
             | KubeadmError::ForbiddenNodeLabel { .. }
             | KubeadmError::NodeLabelsTwice => Some(("node", "labels")),

@@ -3,6 +3,12 @@
 //! directory, discovery endpoint) are made once, then poured into the
 //! v1beta3 or v1beta4 shapes, and the user's patches are applied last.
 //!
+//! An init node with a control-plane endpoint gets, besides the documents
+//! `kubeadm init` reads, the control-plane `JoinConfiguration` the
+//! `control-plane` role would get: its bootstrap script runs `kubeadm join`
+//! with it instead of founding a second cluster when a cluster with the
+//! shipped CA already answers at the endpoint.
+//!
 //! Plain domain code: nothing here may depend on tonic, prost, msgpack or the
 //! Terraform plugin protocol.
 
@@ -18,6 +24,7 @@ use super::{
     CRI_SOCKET, DEFAULT_API_PORT, DEFAULT_ETCD_DATA_DIR, DOC_CLUSTER, DOC_INIT, DOC_JOIN, DOC_KUBELET, DOC_PROXY,
     NODE_NAME_PLACEHOLDER, PATCHES_DIR, PROVIDER_ID_PLACEHOLDER, TOKEN_TTL_PLACEHOLDER,
 };
+use crate::bootstrap::duration::GoDuration;
 use crate::bootstrap::node::{ClusterSpec, NameFrom, NodeSpec, OperatingSystem, Role, KUBELET_SETTABLE_LABELS};
 
 /// Flex-volume directory on Flatcar (writable, under `/opt`).
@@ -38,9 +45,10 @@ const FLEX_DIR_FLAG: &str = "flex-volume-plugin-dir";
 /// Builds the typed, patched documents for `spec`.
 pub fn build(spec: &NodeSpec) -> Result<Documents, KubeadmError> {
     check_patch_targets(spec)?;
+    let certificate_validity = certificate_validity(spec)?;
     let node = NodeParts::new(spec)?;
     let mut docs = if spec.cluster.kubernetes_version.uses_v1beta4() {
-        build_v1beta4(spec, &node)?
+        build_v1beta4(spec, &node, certificate_validity)?
     } else {
         build_v1beta3(spec, &node)?
     };
@@ -75,9 +83,34 @@ fn check_discovery(docs: &Documents) -> Result<(), KubeadmError> {
     Ok(())
 }
 
+/// `ClusterConfiguration.certificateValidityPeriod` as kubeadm reads it (a
+/// Go duration such as `2160h0m0s`), if set: a positive span, on the
+/// `v1beta4` API (Kubernetes 1.31+), the first that has the field.
+fn certificate_validity(spec: &NodeSpec) -> Result<Option<String>, KubeadmError> {
+    let Some(validity) = spec.cluster.certificate_validity else {
+        return Ok(None);
+    };
+    if !spec.cluster.kubernetes_version.uses_v1beta4() {
+        return Err(KubeadmError::CertificateValidityNeedsV1beta4 {
+            version: spec.cluster.kubernetes_version.to_string(),
+        });
+    }
+    if validity <= GoDuration::ZERO {
+        return Err(KubeadmError::InvalidCertificateValidity { value: validity.format() });
+    }
+    Ok(Some(validity.format()))
+}
+
+/// Whether the init node also carries the control-plane join it takes when
+/// it finds the cluster running: only with an endpoint to join through.
+fn init_joins(spec: &NodeSpec) -> bool {
+    spec.role == Role::Init && !spec.cluster.control_plane_endpoint.is_empty()
+}
+
 /// The patch names a role's documents accept.
-fn accepted_patches(role: Role) -> &'static [&'static str] {
-    match role {
+fn accepted_patches(spec: &NodeSpec) -> &'static [&'static str] {
+    match spec.role {
+        Role::Init if init_joins(spec) => &[DOC_INIT, DOC_CLUSTER, DOC_KUBELET, DOC_PROXY, DOC_JOIN],
         Role::Init => &[DOC_INIT, DOC_CLUSTER, DOC_KUBELET, DOC_PROXY],
         Role::ControlPlane | Role::Worker => &[DOC_JOIN],
     }
@@ -93,7 +126,7 @@ fn check_patch_targets(spec: &NodeSpec) -> Result<(), KubeadmError> {
         (DOC_KUBELET, p.kubelet_configuration.is_some()),
         (DOC_PROXY, p.kube_proxy_configuration.is_some()),
     ];
-    let accepted = accepted_patches(spec.role);
+    let accepted = accepted_patches(spec);
     for (document, present) in given {
         if present && !accepted.contains(&document) {
             return Err(KubeadmError::PatchNotApplicable { document, role: spec.role.as_str() });
@@ -373,6 +406,24 @@ fn etcd_parts(cluster: &ClusterSpec) -> Option<(String, BTreeMap<String, String>
     Some((etcd.data_dir.clone().unwrap_or_else(|| DEFAULT_ETCD_DATA_DIR.to_string()), etcd.extra_args.clone()))
 }
 
+/// The `JoinConfiguration` of a control-plane or worker node, and of an init
+/// node's join path (a control-plane join), in the API module `$v`
+/// (`v1beta3` or `v1beta4`, whose join documents share these fields).
+macro_rules! join_configuration {
+    ($v:ident, $spec:expr, $node:expr, $registration:expr, $control_plane:expr) => {
+        $v::JoinConfiguration {
+            api_version: $v::API_VERSION.to_string(),
+            kind: "JoinConfiguration".to_string(),
+            node_registration: Some($registration),
+            discovery: $v::Discovery { bootstrap_token: Some(discovery_token($spec)?), ..$v::Discovery::default() },
+            control_plane: $control_plane.then(JoinControlPlane::default),
+            skip_phases: $node.skip_phases.clone(),
+            patches: $node.patches.clone(),
+            ..$v::JoinConfiguration::default()
+        }
+    };
+}
+
 fn build_v1beta3(spec: &NodeSpec, node: &NodeParts) -> Result<Documents, KubeadmError> {
     use v1beta3 as v;
     let registration = v::NodeRegistrationOptions {
@@ -390,6 +441,9 @@ fn build_v1beta3(spec: &NodeSpec, node: &NodeParts) -> Result<Documents, Kubeadm
     match spec.role {
         Role::Init => {
             let c = &spec.cluster;
+            if init_joins(spec) {
+                *join = Some(join_configuration!(v1beta3, spec, node, registration.clone(), true));
+            }
             *init = Some(v::InitConfiguration {
                 api_version: v::API_VERSION.to_string(),
                 kind: "InitConfiguration".to_string(),
@@ -431,22 +485,17 @@ fn build_v1beta3(spec: &NodeSpec, node: &NodeParts) -> Result<Documents, Kubeadm
             *proxy = spec.patches.kube_proxy_configuration.is_some().then(kube_proxy_configuration);
         }
         Role::ControlPlane | Role::Worker => {
-            *join = Some(v::JoinConfiguration {
-                api_version: v::API_VERSION.to_string(),
-                kind: "JoinConfiguration".to_string(),
-                node_registration: Some(registration),
-                discovery: v::Discovery { bootstrap_token: Some(discovery_token(spec)?), ..v::Discovery::default() },
-                control_plane: (spec.role == Role::ControlPlane).then(JoinControlPlane::default),
-                skip_phases: node.skip_phases.clone(),
-                patches: node.patches.clone(),
-                ..v::JoinConfiguration::default()
-            });
+            *join = Some(join_configuration!(v1beta3, spec, node, registration, spec.role == Role::ControlPlane));
         }
     }
     Ok(docs)
 }
 
-fn build_v1beta4(spec: &NodeSpec, node: &NodeParts) -> Result<Documents, KubeadmError> {
+fn build_v1beta4(
+    spec: &NodeSpec,
+    node: &NodeParts,
+    certificate_validity: Option<String>,
+) -> Result<Documents, KubeadmError> {
     use v1beta4 as v;
     let registration = v::NodeRegistrationOptions {
         name: node.name.clone(),
@@ -464,6 +513,9 @@ fn build_v1beta4(spec: &NodeSpec, node: &NodeParts) -> Result<Documents, Kubeadm
     match spec.role {
         Role::Init => {
             let c = &spec.cluster;
+            if init_joins(spec) {
+                *join = Some(join_configuration!(v1beta4, spec, node, registration.clone(), true));
+            }
             *init = Some(v::InitConfiguration {
                 api_version: v::API_VERSION.to_string(),
                 kind: "InitConfiguration".to_string(),
@@ -503,22 +555,14 @@ fn build_v1beta4(spec: &NodeSpec, node: &NodeParts) -> Result<Documents, Kubeadm
                 image_repository: c.image_repository.clone(),
                 feature_gates: c.feature_gates.clone(),
                 cluster_name: Some(c.name.clone()),
+                certificate_validity_period: certificate_validity,
                 ..v::ClusterConfiguration::default()
             });
             *kubelet = Some(kubelet_configuration(node));
             *proxy = spec.patches.kube_proxy_configuration.is_some().then(kube_proxy_configuration);
         }
         Role::ControlPlane | Role::Worker => {
-            *join = Some(v::JoinConfiguration {
-                api_version: v::API_VERSION.to_string(),
-                kind: "JoinConfiguration".to_string(),
-                node_registration: Some(registration),
-                discovery: v::Discovery { bootstrap_token: Some(discovery_token(spec)?), ..v::Discovery::default() },
-                control_plane: (spec.role == Role::ControlPlane).then(JoinControlPlane::default),
-                skip_phases: node.skip_phases.clone(),
-                patches: node.patches.clone(),
-                ..v::JoinConfiguration::default()
-            });
+            *join = Some(join_configuration!(v1beta4, spec, node, registration, spec.role == Role::ControlPlane));
         }
     }
     Ok(docs)

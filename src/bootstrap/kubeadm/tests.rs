@@ -39,6 +39,7 @@ fn spec(role: Role, version: &str) -> NodeSpec {
             controller_manager: ComponentSpec::default(),
             scheduler: ComponentSpec::default(),
             etcd: EtcdSpec::default(),
+            certificate_validity: None,
         },
         pki: None,
         ca_cert_hashes: vec![HASH.to_string()],
@@ -231,7 +232,12 @@ fn role_and_version_matrix() {
             assert_eq!(s.patches_dir, None, "Flatcar needs no SELinux patches: {ctx}");
             match role {
                 Role::Init => {
-                    assert!(s.has_init && s.has_cluster && s.has_kubelet && !s.has_join, "{ctx}");
+                    assert!(s.has_init && s.has_cluster && s.has_kubelet && s.has_join, "{ctx}");
+                    // The control-plane join it takes when its cluster already runs.
+                    assert_eq!(s.discovery_token.as_deref(), Some(TOKEN), "{ctx}");
+                    assert_eq!(s.discovery_endpoint.as_deref(), Some("api.example.com:6443"), "{ctx}");
+                    assert_eq!(s.ca_cert_hashes, [HASH], "{ctx}");
+                    assert_eq!(s.control_plane, Some(true), "{ctx}");
                     assert!(docs.proxy().is_none(), "kube-proxy document only when patched: {ctx}");
                     assert_eq!(s.kubernetes_version.as_deref(), Some(version), "{ctx}");
                     assert_eq!(s.endpoint.as_deref(), Some("api.example.com"), "endpoint kept as given: {ctx}");
@@ -334,6 +340,18 @@ apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 cgroupDriver: systemd
 volumePluginDir: /opt/libexec/kubernetes/kubelet-plugins/volume/exec/
+---
+apiVersion: kubeadm.k8s.io/v1beta3
+kind: JoinConfiguration
+nodeRegistration:
+  criSocket: unix:///run/containerd/containerd.sock
+discovery:
+  bootstrapToken:
+    token: abcdef.0123456789abcdef
+    apiServerEndpoint: api.example.com:6443
+    caCertHashes:
+    - sha256:0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0
+controlPlane: {}
 "#;
     assert_eq!(render(&s).unwrap(), want);
 }
@@ -778,10 +796,13 @@ fn patches_may_not_change_api_version_or_kind() {
 
 #[test]
 fn patches_for_documents_the_role_does_not_emit() {
-    let init = with_patch(Role::Init, "v1.31.1", |p| p.join_configuration = Some("{}".to_string()));
+    // An init node without an endpoint has no join to patch.
+    let mut init = with_patch(Role::Init, "v1.31.1", |p| p.join_configuration = Some("{}".to_string()));
+    init.cluster.control_plane_endpoint.clear();
     let err = validate_patches(&init).unwrap_err();
     assert_eq!(err, KubeadmError::PatchNotApplicable { document: "join_configuration", role: "init" });
     assert!(err.to_string().contains("join_configuration"), "{err}");
+    assert!(err.to_string().contains("control_plane_endpoint"), "{err}");
     type Setter = fn(&mut KubeadmPatches);
     let joins: [(&str, Setter); 4] = [
         ("cluster_configuration", |p| p.cluster_configuration = Some("{}".to_string())),
@@ -1455,8 +1476,135 @@ fn joins_must_pin_the_ca() {
         sp.ca_cert_hashes = vec![HASH.to_uppercase().replace("SHA256", "sha256")];
         assert!(render(&sp).is_ok());
     }
-    // The init node has no discovery section and needs no hash.
+    // The init node's join pins the CA too; without an endpoint it has no
+    // join, no discovery section and needs no hash.
     let mut sp = spec(Role::Init, "v1.31.0");
     sp.ca_cert_hashes.clear();
+    assert_eq!(render(&sp), Err(KubeadmError::MissingCaCertHashes));
+    sp.cluster.control_plane_endpoint.clear();
     assert!(render(&sp).is_ok());
+}
+
+/// The `JoinConfiguration` document of a rendered config, as YAML.
+fn join_document(yaml: &str) -> Option<String> {
+    let docs = parse_documents(yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
+    let value = match docs {
+        Documents::V1beta3 { join, .. } => join.map(|j| patch::to_value(DOC_JOIN, &j)),
+        Documents::V1beta4 { join, .. } => join.map(|j| patch::to_value(DOC_JOIN, &j)),
+    };
+    value.map(|v| emit::document(&v.unwrap()))
+}
+
+#[test]
+fn init_carries_the_join_of_a_control_plane() {
+    for version in ["v1.29.3", "v1.30.7", "v1.31.4", "v1.34.4"] {
+        for os in [OperatingSystem::Flatcar, OperatingSystem::FedoraCoreos] {
+            for name_from in [NameFrom::Aws, NameFrom::Hostname] {
+                let mut init = spec(Role::Init, version);
+                init.os = os;
+                init.node.name_from = name_from;
+                init.node.labels = BTreeMap::from([("pool".to_string(), "cp".to_string())]);
+                init.node.taints = Some(vec![SpecTaint {
+                    key: "example.com/cp".to_string(),
+                    value: None,
+                    effect: "NoSchedule".to_string(),
+                }]);
+                init.node.skip_phases = vec!["preflight".to_string()];
+                let ctx = format!("{version} {} {name_from:?}", os.as_str());
+                let yaml = render(&init).unwrap();
+                let mut cp = init.clone();
+                cp.role = Role::ControlPlane;
+                let cp_yaml = render(&cp).unwrap();
+                // Word for word the document of the control-plane role: same
+                // token, CA pin, endpoint, registration and patches directory.
+                let join = join_document(&yaml).unwrap_or_else(|| panic!("{ctx}: no join in\n{yaml}"));
+                assert_eq!(join, cp_yaml, "{ctx}");
+                assert!(join.contains("controlPlane: {}"), "{ctx}\n{join}");
+                // Last in the file, after the documents kubeadm init reads.
+                assert!(yaml.ends_with(&join), "{ctx}\n{yaml}");
+                assert!(yaml.find("kind: InitConfiguration").unwrap() < yaml.find("kind: JoinConfiguration").unwrap());
+            }
+        }
+    }
+}
+
+#[test]
+fn init_without_an_endpoint_has_no_join() {
+    for version in ["v1.30.7", "v1.31.4"] {
+        let mut sp = spec(Role::Init, version);
+        sp.cluster.control_plane_endpoint.clear();
+        let yaml = render(&sp).unwrap();
+        assert_eq!(join_document(&yaml), None, "{yaml}");
+        assert!(!yaml.contains("discovery"), "{yaml}");
+    }
+}
+
+#[test]
+fn init_join_patches_reach_the_join_only() {
+    for (version, timeout) in
+        [("v1.30.1", "discovery:\n  timeout: 2m0s\n"), ("v1.31.1", "timeouts:\n  discovery: 2m0s\n")]
+    {
+        let patch = format!("{timeout}nodeRegistration:\n  imagePullPolicy: IfNotPresent\n");
+        let sp = with_patch(Role::Init, version, |p| p.join_configuration = Some(patch.clone()));
+        let yaml = render(&sp).unwrap();
+        let join = join_document(&yaml).unwrap();
+        assert!(join.contains("2m0s") && join.contains("imagePullPolicy: IfNotPresent"), "{join}");
+        let rest = yaml.strip_suffix(&join).unwrap();
+        assert!(!rest.contains("2m0s") && !rest.contains("imagePullPolicy"), "{rest}");
+        // A mistake in it is reported against the join patch.
+        let bad = with_patch(Role::Init, version, |p| p.join_configuration = Some("nodeRegistration: 5\n".into()));
+        assert!(
+            matches!(
+                validate_patches(&bad),
+                Err(KubeadmError::PatchInvalidValue { document: "join_configuration", .. })
+            ),
+            "{:?}",
+            validate_patches(&bad)
+        );
+    }
+}
+
+#[test]
+fn certificate_validity_on_v1beta4() {
+    let days_90 = crate::bootstrap::duration::GoDuration::parse("2160h").unwrap();
+    for version in ["v1.31.0", "v1.34.4"] {
+        let mut sp = spec(Role::Init, version);
+        sp.cluster.certificate_validity = Some(days_90);
+        let (yaml, docs) = render_parse(&sp);
+        assert!(yaml.contains("\ncertificateValidityPeriod: 2160h0m0s\n"), "{yaml}");
+        let Documents::V1beta4 { cluster, .. } = docs else { panic!("{yaml}") };
+        assert_eq!(cluster.unwrap().certificate_validity_period.as_deref(), Some("2160h0m0s"));
+        // Unset: kubeadm's default, nothing written.
+        assert!(!render(&spec(Role::Init, version)).unwrap().contains("certificateValidityPeriod"));
+        // Joins carry no ClusterConfiguration; the cluster's setting applies.
+        for role in [Role::ControlPlane, Role::Worker] {
+            let mut sp = spec(role, version);
+            sp.cluster.certificate_validity = Some(days_90);
+            assert!(!render(&sp).unwrap().contains("certificateValidityPeriod"));
+        }
+    }
+    // Odd spellings come out in Go's own form.
+    let mut sp = spec(Role::Init, "v1.31.0");
+    sp.cluster.certificate_validity = Some(crate::bootstrap::duration::GoDuration::parse("90m30s").unwrap());
+    assert!(render(&sp).unwrap().contains("certificateValidityPeriod: 1h30m30s"));
+}
+
+#[test]
+fn certificate_validity_is_refused_before_1_31_and_when_not_positive() {
+    let d = |s: &str| Some(crate::bootstrap::duration::GoDuration::parse(s).unwrap());
+    for role in Role::ALL {
+        let mut sp = spec(role, "v1.30.7");
+        sp.cluster.certificate_validity = d("720h");
+        let err = render(&sp).unwrap_err();
+        assert_eq!(err, KubeadmError::CertificateValidityNeedsV1beta4 { version: "v1.30.7".to_string() });
+        assert_eq!(err.input(), Some(("cluster", "certificate_validity")));
+        assert!(err.to_string().contains("1.31") && err.to_string().contains("v1beta4"), "{err}");
+        for bad in ["0s", "-1h"] {
+            let mut sp = spec(role, "v1.31.0");
+            sp.cluster.certificate_validity = d(bad);
+            let err = validate_patches(&sp).unwrap_err();
+            assert!(matches!(err, KubeadmError::InvalidCertificateValidity { .. }), "{err}");
+            assert_eq!(err.input(), Some(("cluster", "certificate_validity")));
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! Where rendered Ignition configs are kept: an `ObjectStore` trait with a
 //! local-directory implementation (and S3 beside it). Keys are relative,
-//! `/`-separated names that contain the content hash.
+//! `/`-separated names; a pinned config's key contains its content hash, a
+//! stable one's does not.
 //!
 //! Nothing here knows about Terraform, tonic, prost or msgpack.
 

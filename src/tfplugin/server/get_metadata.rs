@@ -10,6 +10,8 @@ impl<P: Provider> Inner<P> {
         resources.sort();
         let mut data_sources: Vec<_> = self.data_sources.keys().collect();
         data_sources.sort();
+        let mut ephemeral_resources: Vec<_> = self.ephemeral_resources.keys().collect();
+        ephemeral_resources.sort();
         pb::get_metadata::Response {
             server_capabilities: Some(super::get_provider_schema::capabilities()),
             resources: resources
@@ -19,6 +21,10 @@ impl<P: Provider> Inner<P> {
             data_sources: data_sources
                 .into_iter()
                 .map(|t| pb::get_metadata::DataSourceMetadata { type_name: t.to_string() })
+                .collect(),
+            ephemeral_resources: ephemeral_resources
+                .into_iter()
+                .map(|t| pb::get_metadata::EphemeralMetadata { type_name: t.to_string() })
                 .collect(),
             ..Default::default()
         }

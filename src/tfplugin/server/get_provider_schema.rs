@@ -32,6 +32,11 @@ impl<P: Provider> Inner<P> {
                     .iter()
                     .map(|(k, e)| (k.to_string(), convert::schema_to_pb(&e.schema)))
                     .collect(),
+                ephemeral_resource_schemas: self
+                    .ephemeral_resources
+                    .iter()
+                    .map(|(k, e)| (k.to_string(), convert::schema_to_pb(&e.schema)))
+                    .collect(),
                 server_capabilities: Some(capabilities()),
                 ..Default::default()
             })

@@ -16,28 +16,34 @@ use futures_util::FutureExt;
 use tokio::sync::Notify;
 use tonic::{Request, Response, Status};
 
-use super::diag::{Diagnostic, Diagnostics};
-use super::framework::{DataSource, Provider, Resource};
+use super::diag::{AttrPath, Diagnostic, Diagnostics};
+use super::framework::{DataSource, EphemeralResource, Provider, Resource};
 use super::log;
+use super::planning;
 use super::proto::tfplugin6 as pb;
 use super::schema::Schema;
 use super::types::Type;
+use super::value::Value;
 
 mod apply_resource_change;
+mod close_ephemeral_resource;
 mod configure_provider;
 pub mod convert;
 mod get_metadata;
 mod get_provider_schema;
 mod get_resource_identity_schemas;
 mod import_resource_state;
+mod open_ephemeral_resource;
 mod plan_resource_change;
 mod plugin_services;
 mod read_data_source;
 mod read_resource;
+mod renew_ephemeral_resource;
 mod stop_provider;
 mod unsupported;
 mod upgrade_resource_state;
 mod validate_data_resource_config;
+mod validate_ephemeral_resource_config;
 mod validate_provider_config;
 mod validate_resource_config;
 
@@ -57,6 +63,13 @@ pub(crate) struct DataSourceEntry<D: Send + Sync + 'static> {
     pub ty: Type,
 }
 
+/// An ephemeral resource type with its schema computed once.
+pub(crate) struct EphemeralEntry<D: Send + Sync + 'static> {
+    pub imp: Arc<dyn EphemeralResource<D>>,
+    pub schema: Schema,
+    pub ty: Type,
+}
+
 /// Everything the RPC handlers share.
 pub(crate) struct Inner<P: Provider> {
     pub provider: P,
@@ -64,6 +77,7 @@ pub(crate) struct Inner<P: Provider> {
     pub provider_ty: Type,
     pub resources: HashMap<&'static str, ResourceEntry<P::Data>>,
     pub data_sources: HashMap<&'static str, DataSourceEntry<P::Data>>,
+    pub ephemeral_resources: HashMap<&'static str, EphemeralEntry<P::Data>>,
     /// Set by ConfigureProvider. A reattached process may be configured again.
     pub data: RwLock<Option<Arc<P::Data>>>,
     pub schema_response: OnceLock<pb::get_provider_schema::Response>,
@@ -97,6 +111,18 @@ impl<P: Provider> Inner<P> {
         })
     }
 
+    pub fn ephemeral_resource(&self, type_name: &str) -> Result<&EphemeralEntry<P::Data>, Diagnostic> {
+        self.ephemeral_resources.get(type_name).ok_or_else(|| {
+            Diagnostic::error(
+                "Unknown ephemeral resource type",
+                format!(
+                    "The {} provider has no ephemeral resource type {type_name:?}. Check the type name and the provider version.",
+                    self.provider.type_name()
+                ),
+            )
+        })
+    }
+
     pub fn data_source(&self, type_name: &str) -> Result<&DataSourceEntry<P::Data>, Diagnostic> {
         self.data_sources.get(type_name).ok_or_else(|| {
             Diagnostic::error(
@@ -108,6 +134,27 @@ impl<P: Provider> Inner<P> {
             )
         })
     }
+}
+
+/// The body of every Validate*Config RPC: decodes the configuration, then
+/// runs the schema's attribute validators and the type's own `check`.
+/// Values may be unknown (validation runs before they are known).
+fn validate_config(
+    schema: &Schema,
+    ty: &Type,
+    config: Option<&pb::DynamicValue>,
+    what: &str,
+    check: impl FnOnce(&Value, &mut Diagnostics),
+) -> Vec<pb::Diagnostic> {
+    let mut diags = Diagnostics::new();
+    match convert::decode_dv(config, ty, what) {
+        Ok(config) => {
+            planning::validate(&schema.block, &config, &AttrPath::root(), &mut diags);
+            check(&config, &mut diags);
+        }
+        Err(d) => diags.push(d),
+    }
+    convert::diags_to_pb(&diags)
 }
 
 /// `tfplugin6.Provider` for any framework provider.
@@ -143,6 +190,15 @@ impl<P: Provider> ProviderService<P> {
                 (imp.type_name(), DataSourceEntry { imp, schema, ty })
             })
             .collect();
+        let ephemeral_resources = provider
+            .ephemeral_resources()
+            .into_iter()
+            .map(|imp| {
+                let schema = imp.schema();
+                let ty = schema.ty();
+                (imp.type_name(), EphemeralEntry { imp, schema, ty })
+            })
+            .collect();
         let provider_schema = provider.schema();
         let provider_ty = provider_schema.ty();
         ProviderService {
@@ -152,6 +208,7 @@ impl<P: Provider> ProviderService<P> {
                 provider_ty,
                 resources,
                 data_sources,
+                ephemeral_resources,
                 data: RwLock::new(None),
                 schema_response: OnceLock::new(),
                 write_only_client: AtomicBool::new(false),
@@ -339,6 +396,55 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         Ok(Response::new(self.inner.stop_provider()))
     }
 
+    async fn validate_ephemeral_resource_config(
+        &self,
+        request: Request<pb::validate_ephemeral_resource_config::Request>,
+    ) -> Result<Response<pb::validate_ephemeral_resource_config::Response>, Status> {
+        let inner = self.inner.clone();
+        guarded(
+            "ValidateEphemeralResourceConfig",
+            async move { inner.validate_ephemeral_resource_config(request.into_inner()).await },
+            |d| pb::validate_ephemeral_resource_config::Response { diagnostics: d },
+        )
+        .await
+    }
+    async fn open_ephemeral_resource(
+        &self,
+        request: Request<pb::open_ephemeral_resource::Request>,
+    ) -> Result<Response<pb::open_ephemeral_resource::Response>, Status> {
+        let inner = self.inner.clone();
+        guarded(
+            "OpenEphemeralResource",
+            async move { inner.open_ephemeral_resource(request.into_inner()).await },
+            |d| pb::open_ephemeral_resource::Response { diagnostics: d, ..Default::default() },
+        )
+        .await
+    }
+    async fn renew_ephemeral_resource(
+        &self,
+        request: Request<pb::renew_ephemeral_resource::Request>,
+    ) -> Result<Response<pb::renew_ephemeral_resource::Response>, Status> {
+        let inner = self.inner.clone();
+        guarded(
+            "RenewEphemeralResource",
+            async move { inner.renew_ephemeral_resource(request.into_inner()).await },
+            |d| pb::renew_ephemeral_resource::Response { diagnostics: d, ..Default::default() },
+        )
+        .await
+    }
+    async fn close_ephemeral_resource(
+        &self,
+        request: Request<pb::close_ephemeral_resource::Request>,
+    ) -> Result<Response<pb::close_ephemeral_resource::Response>, Status> {
+        let inner = self.inner.clone();
+        guarded(
+            "CloseEphemeralResource",
+            async move { inner.close_ephemeral_resource(request.into_inner()).await },
+            |d| pb::close_ephemeral_resource::Response { diagnostics: d },
+        )
+        .await
+    }
+
     // Everything below is a feature this provider does not offer. Terraform
     // only calls these when a configuration uses the feature.
     async fn upgrade_resource_identity(
@@ -359,31 +465,6 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
     ) -> Result<Response<pb::generate_resource_config::Response>, Status> {
         Err(unsupported::status("GenerateResourceConfig", "configuration generation"))
     }
-    async fn validate_ephemeral_resource_config(
-        &self,
-        _r: Request<pb::validate_ephemeral_resource_config::Request>,
-    ) -> Result<Response<pb::validate_ephemeral_resource_config::Response>, Status> {
-        Err(unsupported::status("ValidateEphemeralResourceConfig", "ephemeral resources"))
-    }
-    async fn open_ephemeral_resource(
-        &self,
-        _r: Request<pb::open_ephemeral_resource::Request>,
-    ) -> Result<Response<pb::open_ephemeral_resource::Response>, Status> {
-        Err(unsupported::status("OpenEphemeralResource", "ephemeral resources"))
-    }
-    async fn renew_ephemeral_resource(
-        &self,
-        _r: Request<pb::renew_ephemeral_resource::Request>,
-    ) -> Result<Response<pb::renew_ephemeral_resource::Response>, Status> {
-        Err(unsupported::status("RenewEphemeralResource", "ephemeral resources"))
-    }
-    async fn close_ephemeral_resource(
-        &self,
-        _r: Request<pb::close_ephemeral_resource::Request>,
-    ) -> Result<Response<pb::close_ephemeral_resource::Response>, Status> {
-        Err(unsupported::status("CloseEphemeralResource", "ephemeral resources"))
-    }
-
     type ListResourceStream = BoxStream<pb::list_resource::Event>;
     async fn list_resource(
         &self,

@@ -62,7 +62,28 @@ variables {
   ami_id       = "ami-0123456789abcdef0"
 }
 
+# No API server answers behind a mocked load balancer: the health gate reads
+# what a healthy cluster would show.
+override_data {
+  target = data.kubeadm_cluster_health.this
+  values = {
+    api_server_version = "v1.31.4"
+    healthy            = true
+    nodes              = [{ name = "ip-10-0-0-10.ec2.internal", roles = ["control-plane"], ready = true, kubelet_version = "v1.31.4" }]
+  }
+}
+
 run "cluster" {
+  assert {
+    condition     = strcontains(output.admin_kubeconfig, "server: https://tftest-api-0123456789.elb.us-east-1.amazonaws.com:6443")
+    error_message = "The admin kubeconfig must point at the API load balancer."
+  }
+
+  assert {
+    condition     = output.cluster_health.api_server_version == "v1.31.4" && length(output.cluster_health.nodes) == 1
+    error_message = "The module must gate on cluster health and show what the gate saw."
+  }
+
   assert {
     condition     = output.api_endpoint == "tftest-api-0123456789.elb.us-east-1.amazonaws.com:6443"
     error_message = "Without api_endpoint the load balancer's name is the endpoint."
@@ -147,5 +168,59 @@ run "cluster" {
   assert {
     condition     = aws_instance.control_plane[1].subnet_id == "subnet-0bbbbbbbbbbbbbbbb" && aws_instance.control_plane[2].subnet_id == "subnet-0aaaaaaaaaaaaaaaa"
     error_message = "Control planes must be spread over the subnets round robin."
+  }
+}
+
+run "workers_boot_from_a_stable_pointer" {
+  assert {
+    condition     = jsonencode(jsondecode(kubeadm_ignition_config.worker.user_data)) == jsonencode({ ignition = { version = "3.3.0", config = { replace = { source = "http://configs.tftest.internal/tftest/worker/workers.ign" } }, timeouts = { httpTotal = 600 } } })
+    error_message = "The worker config's user data must be a pointer to its stable key, without a hash."
+  }
+
+  assert {
+    condition     = base64decode(aws_launch_template.worker.user_data) == kubeadm_ignition_config.worker.user_data
+    error_message = "The launch template must carry the worker config's user data."
+  }
+
+  assert {
+    condition = alltrue([
+      for i, c in concat([kubeadm_ignition_config.init], kubeadm_ignition_config.control_plane) :
+      terraform_data.control_plane_config_generation[i].output == c.rendered_at && c.replace_at != null
+    ])
+    error_message = "Each control plane must be tied to its config's generation."
+  }
+}
+
+# A new token (as bootstrap_token_renew_before mints one) re-renders every
+# config and changes no machine: the worker pointer is the same, and the
+# control planes keep their instances (a mocked replacement would get a new ID).
+run "token_rotation_leaves_machines_alone" {
+  plan_options {
+    replace = [kubeadm_bootstrap_token.this]
+  }
+
+  assert {
+    condition     = output.bootstrap_token_id != run.workers_boot_from_a_stable_pointer.bootstrap_token_id
+    error_message = "The token must have been replaced."
+  }
+
+  assert {
+    condition     = jsonencode(jsondecode(base64decode(aws_launch_template.worker.user_data))) == jsonencode({ ignition = { version = "3.3.0", config = { replace = { source = "http://configs.tftest.internal/tftest/worker/workers.ign" } }, timeouts = { httpTotal = 600 } } })
+    error_message = "The launch template's user data must not change when the token does."
+  }
+
+  assert {
+    condition     = output.control_plane_instance_ids == run.workers_boot_from_a_stable_pointer.control_plane_instance_ids
+    error_message = "A token rotation must not replace control planes."
+  }
+
+  assert {
+    condition     = length(regexall(kubeadm_bootstrap_token.this.token, kubeadm_ignition_config.worker.kubeadm_config)) == 1 && output.node_configs["workers"].rendered_sha512 != run.workers_boot_from_a_stable_pointer.node_configs["workers"].rendered_sha512
+    error_message = "The stored worker config must carry the new token."
+  }
+
+  assert {
+    condition     = [for n in ["cp-0", "cp-1", "cp-2"] : output.node_configs[n].replace_at] == [for n in ["cp-0", "cp-1", "cp-2"] : run.workers_boot_from_a_stable_pointer.node_configs[n].replace_at]
+    error_message = "A re-render for a new token must not start a new generation."
   }
 }

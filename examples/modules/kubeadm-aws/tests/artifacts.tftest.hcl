@@ -54,6 +54,7 @@ variables {
   ami_id                 = "ami-0123456789abcdef0"
   control_plane_count    = 1
   artifacts_manifest_url = "s3://tftest-artifacts/k8s/v1.31.4/manifest.json"
+  wait_for_health        = false
 }
 
 override_resource {

@@ -86,7 +86,7 @@ run "renders_one_init_two_control_planes_and_a_worker_group" {
   }
 }
 
-run "user_data_is_a_pointer_with_a_sha512" {
+run "user_data_is_a_pointer" {
   command = plan
 
   # Each instance boots from its own config: cp-0 init, cp-1 and cp-2 joins.
@@ -112,15 +112,64 @@ run "user_data_is_a_pointer_with_a_sha512" {
   assert {
     condition = (
       jsondecode(base64decode(aws_launch_template.worker.user_data)).ignition.config.replace.source == kubeadm_ignition_config.worker.object_url
-      && jsondecode(base64decode(aws_launch_template.worker.user_data)).ignition.config.replace.verification.hash == "sha512-${kubeadm_ignition_config.worker.rendered_sha512}"
+      && kubeadm_ignition_config.worker.object_url == "s3://tftest-configs/ignition/tftest/worker/workers.ign"
+      && !can(jsondecode(base64decode(aws_launch_template.worker.user_data)).ignition.config.replace.verification)
     )
-    error_message = "The launch template must boot workers from the worker config."
+    error_message = "The launch template must boot workers from the worker config's stable key, without a hash."
   }
 
   assert {
     condition     = aws_instance.control_plane[0].metadata_options[0].http_tokens == "required"
     error_message = "Instances must require IMDSv2."
   }
+}
+
+run "pinned_workers" {
+  command = plan
+
+  variables {
+    worker_user_data_mode = "pinned"
+  }
+
+  assert {
+    condition = (
+      jsondecode(base64decode(aws_launch_template.worker.user_data)).ignition.config.replace.verification.hash == "sha512-${kubeadm_ignition_config.worker.rendered_sha512}"
+      && kubeadm_ignition_config.worker.id != "tftest/worker/workers.ign"
+    )
+    error_message = "Pinned workers must check the config's sha512 under a content-addressed key."
+  }
+}
+
+run "control_planes_are_replaced_when_due_one_at_a_time" {
+  command = plan
+
+  assert {
+    condition = (
+      kubeadm_ignition_config.init.replace_after == "8000h"
+      && [for c in kubeadm_ignition_config.control_plane : c.replace_after] == ["8000h168h", "8000h168h168h"]
+    )
+    error_message = "cp-N must be due N weeks after cp-0, so one apply replaces one control plane."
+  }
+
+  assert {
+    condition     = kubeadm_ignition_config.worker.replace_after == null && kubeadm_ignition_config.worker.user_data_mode == "stable"
+    error_message = "Workers renew their kubelet certificates themselves and keep a stable pointer."
+  }
+
+  assert {
+    condition     = length(terraform_data.control_plane_config_generation) == 3
+    error_message = "Each control plane needs the generation of its config to be replaced by."
+  }
+}
+
+run "rejects_an_unknown_user_data_mode" {
+  command = plan
+
+  variables {
+    worker_user_data_mode = "sometimes"
+  }
+
+  expect_failures = [var.worker_user_data_mode]
 }
 
 run "iam_policies_grant_exactly_their_objects" {

@@ -1,0 +1,25 @@
+//! ValidateEphemeralResourceConfig: attribute validators plus the ephemeral
+//! resource's own checks. Runs in unconfigured processes, and again just
+//! before each open; values may be unknown.
+
+use super::{convert, validate_config, Inner};
+use crate::tfplugin::diag::Diagnostics;
+use crate::tfplugin::framework::Provider;
+use crate::tfplugin::proto::tfplugin6 as pb;
+
+impl<P: Provider> Inner<P> {
+    pub(super) async fn validate_ephemeral_resource_config(
+        &self,
+        req: pb::validate_ephemeral_resource_config::Request,
+    ) -> pb::validate_ephemeral_resource_config::Response {
+        let diagnostics = match self.ephemeral_resource(&req.type_name) {
+            Ok(e) => {
+                validate_config(&e.schema, &e.ty, req.config.as_ref(), "ephemeral resource configuration", |c, d| {
+                    e.imp.validate(c, d)
+                })
+            }
+            Err(d) => convert::diags_to_pb(&Diagnostics::from(d)),
+        };
+        pb::validate_ephemeral_resource_config::Response { diagnostics }
+    }
+}
