@@ -1,11 +1,12 @@
-//! Secrets stay secret: with the S3 store, the bootstrap token's secret and
-//! the CA private keys appear in none of `user_data`, the plan and apply
+//! Secrets stay secret: with the S3 store, the bootstrap token's secret, the
+//! CA private keys and the admin kubeconfig's client key appear in none of `user_data`, the plan and apply
 //! output, the provider's log at TF_LOG=trace, or any state attribute that is
 //! not marked sensitive. Terraform starts the provider itself here (a
 //! filesystem mirror), so its log is the real one.
 
 mod support;
 
+use base64::Engine as _;
 use support::{config, install_mirror, terraforms, Moto, WorkDir};
 
 fn body(moto: &Moto) -> String {
@@ -51,6 +52,11 @@ resource "kubeadm_ignition_config" "w" {{
   }}
 }}
 
+resource "kubeadm_kubeconfig" "admin" {{
+  cluster_ca = kubeadm_cluster_ca.ca
+  server     = "https://api.prod.example.com:6443"
+}}
+
 output "cp_user_data" {{ value = kubeadm_ignition_config.cp.user_data }}
 output "w_user_data" {{ value = kubeadm_ignition_config.w.user_data }}
 "#,
@@ -67,6 +73,17 @@ fn secrets(state: &support::State) -> Vec<String> {
         let body: Vec<&str> = pem.lines().filter(|l| !l.starts_with("-----")).collect();
         out.push(body[body.len() / 2].to_string());
     }
+    // The admin kubeconfig's client key, as a PEM line and as the kubeconfig
+    // carries it (base64 of the whole PEM).
+    let key = state.str("kubeadm_kubeconfig.admin", "client_key");
+    let body: Vec<&str> = key.lines().filter(|l| !l.starts_with("-----")).collect();
+    out.push(body[body.len() / 2].to_string());
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&key);
+    out.push(b64[b64.len() / 2..b64.len() / 2 + 32].to_string());
+    assert!(
+        state.str("kubeadm_kubeconfig.admin", "kubeconfig").contains(&b64),
+        "the kubeconfig carries the key this audit looks for"
+    );
     assert!(out.iter().all(|s| s.len() >= 16), "secret fragments too short to be meaningful: {out:?}");
     out
 }
