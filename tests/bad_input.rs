@@ -1109,6 +1109,10 @@ fn check_error(tf: &Terraform, out: &Outcome, want: &Want) -> Result<(), String>
     if first.trim_start_matches("Error: ").trim().is_empty() {
         return Err("the error has an empty summary".into());
     }
+    // The provider's own address follows the registry the short source
+    // resolves to: `registry.opentofu.org` on OpenTofu.
+    let provider_addr = format!("provider[\"{}\"]", tf.provider_address());
+    let addr = if addr == PROVIDER { &provider_addr } else { addr };
     if !*core && !block.contains(&format!("with {addr},")) {
         return Err(format!("the error block does not say `with {addr},`"));
     }
