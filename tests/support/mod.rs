@@ -102,6 +102,16 @@ impl Terraform {
         }
     }
 
+    /// Whether a diagnostic about a value inside a nested attribute quotes
+    /// that value's own source line: Terraform 1.15 does; older Terraform
+    /// and OpenTofu (1.12 checked) quote the enclosing block's first line.
+    pub fn points_into_nested_values(&self) -> bool {
+        match self.kind {
+            Kind::Terraform => self.minor() >= (1, 15),
+            Kind::OpenTofu => false,
+        }
+    }
+
     /// Whether write-only attributes are honoured (left out of plans and
     /// state): Terraform 1.11, OpenTofu 1.11.
     pub fn has_write_only_attributes(&self) -> bool {
