@@ -112,6 +112,15 @@ impl Terraform {
         }
     }
 
+    /// Whether `terraform test` / `tofu test` has `mock_provider` blocks:
+    /// Terraform 1.7, OpenTofu 1.8.
+    pub fn has_mock_providers(&self) -> bool {
+        match self.kind {
+            Kind::Terraform => self.minor() >= (1, 7),
+            Kind::OpenTofu => self.minor() >= (1, 8),
+        }
+    }
+
     /// Whether write-only attributes are honoured (left out of plans and
     /// state): Terraform 1.11, OpenTofu 1.11.
     pub fn has_write_only_attributes(&self) -> bool {
