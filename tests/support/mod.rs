@@ -94,40 +94,39 @@ impl Terraform {
         format!("{}/kubeadm-ignition/kubeadm", self.registry_host())
     }
 
+    /// Whether this binary is at least `terraform` (when it is Terraform) or
+    /// `opentofu` (when it is OpenTofu), for features that arrived in each at
+    /// a different release; `None` means "not in any release of that kind".
+    pub fn since(&self, terraform: Option<(u32, u32)>, opentofu: Option<(u32, u32)>) -> bool {
+        let first = match self.kind {
+            Kind::Terraform => terraform,
+            Kind::OpenTofu => opentofu,
+        };
+        first.is_some_and(|v| self.minor() >= v)
+    }
+
     /// Whether `ephemeral` blocks work: Terraform 1.10, OpenTofu 1.11.
     pub fn has_ephemeral_resources(&self) -> bool {
-        match self.kind {
-            Kind::Terraform => self.minor() >= (1, 10),
-            Kind::OpenTofu => self.minor() >= (1, 11),
-        }
+        self.since(Some((1, 10)), Some((1, 11)))
     }
 
     /// Whether a diagnostic about a value inside a nested attribute quotes
     /// that value's own source line: Terraform 1.15 does; older Terraform
     /// and OpenTofu (1.12 checked) quote the enclosing block's first line.
     pub fn points_into_nested_values(&self) -> bool {
-        match self.kind {
-            Kind::Terraform => self.minor() >= (1, 15),
-            Kind::OpenTofu => false,
-        }
+        self.since(Some((1, 15)), None)
     }
 
     /// Whether `terraform test` / `tofu test` has `mock_provider` blocks:
     /// Terraform 1.7, OpenTofu 1.8.
     pub fn has_mock_providers(&self) -> bool {
-        match self.kind {
-            Kind::Terraform => self.minor() >= (1, 7),
-            Kind::OpenTofu => self.minor() >= (1, 8),
-        }
+        self.since(Some((1, 7)), Some((1, 8)))
     }
 
     /// Whether write-only attributes are honoured (left out of plans and
     /// state): Terraform 1.11, OpenTofu 1.11.
     pub fn has_write_only_attributes(&self) -> bool {
-        match self.kind {
-            Kind::Terraform => self.minor() >= (1, 11),
-            Kind::OpenTofu => self.minor() >= (1, 11),
-        }
+        self.since(Some((1, 11)), Some((1, 11)))
     }
 }
 
