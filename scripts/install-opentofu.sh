@@ -67,7 +67,9 @@ build_tofu() {
   fi
   step "building tofu $version (minutes the first time on two cores)"
   mkdir -p "$key"
-  (cd "$src" && CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-mod=readonly go build -trimpath \
+  # GOTOOLCHAIN=local: the cache key names the Go on PATH, so build with it
+  # (Go says so plainly when the module asks for a newer one).
+  (cd "$src" && CGO_ENABLED=0 GOTOOLCHAIN=local go build -mod=readonly -trimpath \
     -ldflags "-s -w -X github.com/opentofu/opentofu/version.dev=no" \
     -o "$key/tofu.tmp" ./cmd/tofu)
   has_version "$key/tofu.tmp" "$version" || die "the built tofu does not report OpenTofu $version"
