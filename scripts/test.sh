@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Runs every test: formatting, lints, unit tests, protocol tests, the
-# acceptance tests against Terraform 1.0.3, 1.15.5 and the one on PATH, and
+# acceptance tests against Terraform 1.0.3, 1.15.5, the one on PATH and
+# OpenTofu, and
 # the real-Kubernetes tests (every rendered kubeadm config judged by real
 # kubeadm; a cluster brought up from rendered nodes). Installs what they run
 # first: the pinned Terraform versions, moto and s3s-fs, the Ignition tools,
-# strace, and Kubernetes built from the Go module proxy (all into .tools/).
+# strace, and Kubernetes and OpenTofu built from the Go module proxy (all into
+# .tools/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +21,7 @@ for switch in UPDATE_GOLDEN UPDATE_DOCS UPDATE_STATE_FIXTURES UPDATE_CAPI_FIELDS
 done
 
 bash scripts/install-terraform.sh
+bash scripts/install-opentofu.sh
 bash scripts/install-ignition.sh
 bash scripts/install-strace.sh
 bash scripts/install-moto.sh

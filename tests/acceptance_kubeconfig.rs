@@ -255,7 +255,7 @@ fn check_ca_key_placement(tf: &Terraform, s: &State) -> Result<(), String> {
         }
         let text = attrs.to_string();
         let leaked = body_lines(&ca_key).iter().any(|l| text.contains(l.as_str()));
-        if tf.minor() >= (1, 11) {
+        if tf.has_write_only_attributes() {
             if !attrs["cluster_ca"].is_null() || leaked || text.contains("ca_key_pem") {
                 return Err(format!("kubeadm_kubeconfig.{name} holds the CA key in state on {}", tf.version));
             }
@@ -517,11 +517,12 @@ fn ephemeral_round_trip(tf: &Terraform) {
 fn ephemeral_kubeconfig_reaches_a_provisioner_and_never_a_plan_or_state() {
     let mut ran = 0;
     for tf in terraforms() {
-        if tf.minor() >= (1, 10) {
+        if tf.has_ephemeral_resources() {
             ephemeral_round_trip(&tf);
             ran += 1;
         } else {
-            // Terraform before 1.10 stops at the block with its own error.
+            // Terraform before 1.10 (OpenTofu before 1.11) stops at the
+            // block with its own error.
             let wd = WorkDir::new(&tf);
             wd.write_config(&config(EPHEMERAL));
             let r = wd.run(&["init", "-input=false", "-no-color"]);
@@ -532,7 +533,10 @@ fn ephemeral_kubeconfig_reaches_a_provisioner_and_never_a_plan_or_state() {
             assert!(text.contains("ephemeral \"kubeadm_kubeconfig\" \"admin\" {"), "{}: {text}", tf.version);
         }
     }
-    assert!(ran >= 2, "the ephemeral resource ran on {ran} Terraform versions; 1.11.4 and 1.15.5 are expected");
+    assert!(
+        ran >= 3,
+        "the ephemeral resource ran on {ran} Terraform versions; Terraform 1.11.4 and 1.15.5 and OpenTofu are expected"
+    );
 }
 
 // ---------------------------------------------------------------------------

@@ -66,8 +66,9 @@ enum Want {
         /// Terraform's own diagnostic (type checks, block structure): it
         /// names the block but has no `with <address>` line.
         core: bool,
-        /// Terraform before 1.15 cannot point inside a nested attribute's
-        /// value and shows this enclosing block's line instead.
+        /// Terraform before 1.15 (and OpenTofu, up to 1.12 at least) cannot
+        /// point inside a nested attribute's value and shows this enclosing
+        /// block's line instead.
         old_tf_shows: Option<String>,
     },
     /// plan and apply succeed (a control).
@@ -1109,6 +1110,10 @@ fn check_error(tf: &Terraform, out: &Outcome, want: &Want) -> Result<(), String>
     if first.trim_start_matches("Error: ").trim().is_empty() {
         return Err("the error has an empty summary".into());
     }
+    // The provider's own address follows the registry the short source
+    // resolves to: `registry.opentofu.org` on OpenTofu.
+    let provider_addr = format!("provider[\"{}\"]", tf.provider_address());
+    let addr = if addr == PROVIDER { &provider_addr } else { addr };
     if !*core && !block.contains(&format!("with {addr},")) {
         return Err(format!("the error block does not say `with {addr},`"));
     }
@@ -1118,7 +1123,7 @@ fn check_error(tf: &Terraform, out: &Outcome, want: &Want) -> Result<(), String>
     }
     if *in_source {
         let shown = match old_tf_shows {
-            Some(enclosing) if tf.minor() < (1, 15) => shows_source_line(block, enclosing),
+            Some(enclosing) if !tf.points_into_nested_values() => shows_source_line(block, enclosing),
             _ => shows_source_line(block, attr),
         };
         if !shown {
@@ -1161,13 +1166,13 @@ fn run_all(tf: &Terraform, cases: &[Case]) -> VersionRun {
     t.good += 1;
     if v.code != 0 {
         t.failed += 1;
-        failures.push(format!("[{}] validate with unknown variables failed:\n{}", tf.version, v.combined()));
+        failures.push(format!("[{}] validate with unknown variables failed:\n{}", tf.label(), v.combined()));
     }
 
     for case in cases {
         let out = run_case(&wd, case);
         if verbose {
-            eprintln!("==== {} [{}] {} in {:?}\n{}", case.name, tf.version, out.stage, out.took, out.text);
+            eprintln!("==== {} [{}] {} in {:?}\n{}", case.name, tf.label(), out.stage, out.took, out.text);
         }
         let t = tally.entry(case.group).or_default();
         let mut problems: Vec<String> = Vec::new();
@@ -1216,7 +1221,7 @@ fn run_all(tf: &Terraform, cases: &[Case]) -> VersionRun {
             let excerpt: String = out.text.chars().take(6000).collect();
             failures.push(format!(
                 "[{}] {} / {} ({}): {}\n--- output ---\n{excerpt}\n",
-                tf.version,
+                tf.label(),
                 case.group,
                 case.name,
                 out.stage,
@@ -1258,8 +1263,7 @@ fn malformed_configurations_fail_cleanly_at_their_attribute() {
     let results: Vec<(String, VersionRun)> = std::thread::scope(|s| {
         let mut out = Vec::new();
         for chunk in tfs.chunks(2) {
-            let handles: Vec<_> =
-                chunk.iter().map(|tf| (tf.version.clone(), s.spawn(|| run_all(tf, &cases)))).collect();
+            let handles: Vec<_> = chunk.iter().map(|tf| (tf.label(), s.spawn(|| run_all(tf, &cases)))).collect();
             for (v, h) in handles {
                 out.push((v, h.join().expect("a version's run panicked")));
             }
@@ -1271,7 +1275,7 @@ fn malformed_configurations_fail_cleanly_at_their_attribute() {
     let mut failures = Vec::new();
     let mut total: BTreeMap<&'static str, Tally> = BTreeMap::new();
     for (version, (tally, fails, took)) in results {
-        let _ = writeln!(report, "  Terraform {version}: {:.1?}", took);
+        let _ = writeln!(report, "  {version}: {:.1?}", took);
         for (g, t) in tally {
             let e = total.entry(g).or_default();
             e.bad = e.bad.max(t.bad);

@@ -30,35 +30,128 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// One Terraform binary to test against.
-#[derive(Debug, Clone)]
+/// The OpenTofu release `scripts/install-opentofu.sh` builds into
+/// `.tools/opentofu/<version>/tofu` (the script holds the pin; keep the two
+/// in step).
+pub const OPENTOFU_PINNED: &str = "1.12.6";
+
+/// Which implementation of the Terraform CLI a binary is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Kind {
+    /// HashiCorp Terraform.
+    #[default]
+    Terraform,
+    /// OpenTofu, the fork of Terraform 1.6. Its version numbers restarted
+    /// from the fork, so a minor version says nothing about which Terraform
+    /// features it has: use the feature methods of [`Terraform`] to gate.
+    OpenTofu,
+}
+
+/// One Terraform binary to test against (HashiCorp Terraform or OpenTofu;
+/// see [`Terraform::kind`]).
+#[derive(Debug, Clone, Default)]
 pub struct Terraform {
     pub path: PathBuf,
     pub version: String,
+    pub kind: Kind,
 }
 
 impl Terraform {
-    /// Major and minor version, e.g. (1, 15).
+    /// Major and minor version, e.g. (1, 15). Only meaningful against the
+    /// same kind: OpenTofu 1.12 is not Terraform 1.12.
     pub fn minor(&self) -> (u32, u32) {
         let mut parts = self.version.split('.').map(|p| p.parse().unwrap_or(0));
         (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
     }
+
+    /// Whether this is OpenTofu.
+    pub fn is_opentofu(&self) -> bool {
+        self.kind == Kind::OpenTofu
+    }
+
+    /// The name and version for messages, e.g. `Terraform 1.15.5` or
+    /// `OpenTofu 1.12.6`.
+    pub fn label(&self) -> String {
+        match self.kind {
+            Kind::Terraform => format!("Terraform {}", self.version),
+            Kind::OpenTofu => format!("OpenTofu {}", self.version),
+        }
+    }
+
+    /// The registry host a `kubeadm-ignition/kubeadm` source without a host
+    /// means: OpenTofu resolves short sources against its own registry.
+    pub fn registry_host(&self) -> &'static str {
+        match self.kind {
+            Kind::Terraform => "registry.terraform.io",
+            Kind::OpenTofu => "registry.opentofu.org",
+        }
+    }
+
+    /// The full address `source = "kubeadm-ignition/kubeadm"` resolves to:
+    /// the key of `TF_REATTACH_PROVIDERS`, the provider name in the state and
+    /// in diagnostics, and the filesystem mirror's directory.
+    pub fn provider_address(&self) -> String {
+        format!("{}/kubeadm-ignition/kubeadm", self.registry_host())
+    }
+
+    /// Whether this binary is at least `terraform` (when it is Terraform) or
+    /// `opentofu` (when it is OpenTofu), for features that arrived in each at
+    /// a different release; `None` means "not in any release of that kind".
+    pub fn since(&self, terraform: Option<(u32, u32)>, opentofu: Option<(u32, u32)>) -> bool {
+        let first = match self.kind {
+            Kind::Terraform => terraform,
+            Kind::OpenTofu => opentofu,
+        };
+        first.is_some_and(|v| self.minor() >= v)
+    }
+
+    /// Whether `ephemeral` blocks work: Terraform 1.10, OpenTofu 1.11.
+    pub fn has_ephemeral_resources(&self) -> bool {
+        self.since(Some((1, 10)), Some((1, 11)))
+    }
+
+    /// Whether a diagnostic about a value inside a nested attribute quotes
+    /// that value's own source line: Terraform 1.15 does; older Terraform
+    /// and OpenTofu (1.12 checked) quote the enclosing block's first line.
+    pub fn points_into_nested_values(&self) -> bool {
+        self.since(Some((1, 15)), None)
+    }
+
+    /// Whether `terraform test` / `tofu test` has `mock_provider` blocks:
+    /// Terraform 1.7, OpenTofu 1.8.
+    pub fn has_mock_providers(&self) -> bool {
+        self.since(Some((1, 7)), Some((1, 8)))
+    }
+
+    /// Whether write-only attributes are honoured (left out of plans and
+    /// state): Terraform 1.11, OpenTofu 1.11.
+    pub fn has_write_only_attributes(&self) -> bool {
+        self.since(Some((1, 11)), Some((1, 11)))
+    }
 }
 
-fn version_of(path: &Path) -> Option<String> {
+/// Version and kind of a Terraform or OpenTofu binary. Both answer
+/// `version -json` with a `terraform_version` key; only the plain `version`
+/// output names the implementation (`OpenTofu v1.12.6`).
+fn version_of(path: &Path) -> Option<(String, Kind)> {
     let dir = tempfile::tempdir().ok()?;
     let cli = dir.path().join("cli.tfrc");
     std::fs::write(&cli, "").ok()?;
-    let out = Command::new(path)
-        .arg("version")
-        .arg("-json")
-        .current_dir(dir.path())
-        .env("TF_CLI_CONFIG_FILE", &cli)
-        .env("CHECKPOINT_DISABLE", "1")
-        .output()
-        .ok()?;
-    let j: Json = serde_json::from_slice(&out.stdout).ok()?;
-    j["terraform_version"].as_str().map(str::to_string)
+    let run = |args: &[&str]| {
+        Command::new(path)
+            .args(args)
+            .current_dir(dir.path())
+            .env("TF_CLI_CONFIG_FILE", &cli)
+            .env("CHECKPOINT_DISABLE", "1")
+            .output()
+            .ok()
+    };
+    let j: Json = serde_json::from_slice(&run(&["version", "-json"])?.stdout).ok()?;
+    let version = j["terraform_version"].as_str()?.to_string();
+    let plain = run(&["version"])?;
+    let kind =
+        if String::from_utf8_lossy(&plain.stdout).starts_with("OpenTofu ") { Kind::OpenTofu } else { Kind::Terraform };
+    Some((version, kind))
 }
 
 /// Whether the tests run under CI (`CI` set, as CI services do, and not
@@ -86,17 +179,19 @@ pub fn switch(name: &str) -> Option<String> {
 
 /// Every distinct Terraform to test against: `TF_ACC_TERRAFORM_PATH` alone
 /// when set (refused under CI, see [`switch`]); otherwise the one on PATH plus
-/// those installed in `.tools/` by `scripts/install-terraform.sh`. Fails
-/// loudly when the pinned versions are missing, so a machine without them
-/// cannot pass by testing less.
+/// those installed in `.tools/` by `scripts/install-terraform.sh` and
+/// `scripts/install-opentofu.sh` (OpenTofu is listed first). Fails loudly
+/// when the pinned versions are missing, so a machine without them cannot
+/// pass by testing less.
 pub fn terraforms() -> Vec<Terraform> {
     static FOUND: std::sync::OnceLock<Vec<Terraform>> = std::sync::OnceLock::new();
     FOUND
         .get_or_init(|| {
             if let Some(p) = switch("TF_ACC_TERRAFORM_PATH") {
                 let path = PathBuf::from(p);
-                let version = version_of(&path).expect("TF_ACC_TERRAFORM_PATH is not a working terraform");
-                return vec![Terraform { path, version }];
+                let (version, kind) =
+                    version_of(&path).expect("TF_ACC_TERRAFORM_PATH is not a working terraform or tofu");
+                return vec![Terraform { path, version, kind }];
             }
             let tools = std::env::var("KUBEADM_TOOLS_DIR").map(PathBuf::from).unwrap_or_else(|_| repo_root().join(".tools"));
             let mut candidates: Vec<PathBuf> = Vec::new();
@@ -109,21 +204,28 @@ pub fn terraforms() -> Vec<Terraform> {
             for v in pinned {
                 candidates.push(tools.join(format!("terraform-{v}")).join("terraform"));
             }
+            candidates.push(tools.join("opentofu").join(OPENTOFU_PINNED).join("tofu"));
             let mut found: Vec<Terraform> = Vec::new();
             for path in candidates {
-                if let Some(version) = version_of(&path) {
-                    if !found.iter().any(|t| t.version == version) {
-                        found.push(Terraform { path, version });
+                if let Some((version, kind)) = version_of(&path) {
+                    if !found.iter().any(|t| t.version == version && t.kind == kind) {
+                        found.push(Terraform { path, version, kind });
                     }
                 }
             }
             for v in pinned {
                 assert!(
-                    found.iter().any(|t| t.version == v),
+                    found.iter().any(|t| t.version == v && t.kind == Kind::Terraform),
                     "Terraform {v} is missing: run scripts/install-terraform.sh (or set TF_ACC_TERRAFORM_PATH to test one binary)"
                 );
             }
-            found.sort_by_key(|t| t.minor());
+            assert!(
+                found.iter().any(|t| t.version == OPENTOFU_PINNED && t.is_opentofu()),
+                "OpenTofu {OPENTOFU_PINNED} is missing: run scripts/install-opentofu.sh (or set TF_ACC_TERRAFORM_PATH to test one binary)"
+            );
+            // OpenTofu first, then Terraform oldest to newest: the tests
+            // that pick `last()` as "the newest Terraform" keep HashiCorp's.
+            found.sort_by_key(|t| (!t.is_opentofu(), t.minor()));
             found
         })
         .clone()
@@ -163,6 +265,22 @@ impl DebugServer {
         };
         DebugServer { child, reattach }
     }
+}
+
+/// The provider prints its reattach line keyed by its Terraform registry
+/// address. OpenTofu matches the key against the address the configuration's
+/// source resolves to, which for `kubeadm-ignition/kubeadm` is on
+/// `registry.opentofu.org`: under the Terraform key it would ignore the
+/// server and try to install the provider. Re-keys the line for `tf`.
+pub fn reattach_for(tf: &Terraform, reattach: &str) -> String {
+    let Ok(Json::Object(entries)) = serde_json::from_str::<Json>(reattach) else {
+        panic!("the provider printed a reattach line that is not a JSON object: {reattach}");
+    };
+    let rekeyed: serde_json::Map<String, Json> = entries
+        .into_iter()
+        .map(|(k, v)| if k == PROVIDER_ADDRESS { (tf.provider_address(), v) } else { (k, v) })
+        .collect();
+    Json::Object(rekeyed).to_string()
 }
 
 impl Drop for DebugServer {
@@ -374,7 +492,7 @@ impl WorkDir {
     pub fn run(&self, args: &[&str]) -> Run {
         let server = DebugServer::start(&self.provider_env, self.path());
         let mut cmd = self.command(args);
-        cmd.env("TF_REATTACH_PROVIDERS", &server.reattach);
+        cmd.env("TF_REATTACH_PROVIDERS", reattach_for(&self.tf, &server.reattach));
         let out = cmd.output().expect("run terraform");
         drop(server);
         Run::from(out)
@@ -383,7 +501,7 @@ impl WorkDir {
     /// Runs and requires success.
     pub fn ok(&self, args: &[&str]) -> Run {
         let r = self.run(args);
-        assert_eq!(r.code, 0, "terraform {} failed on {}:\n{}", args.join(" "), self.tf.version, r.combined());
+        assert_eq!(r.code, 0, "terraform {} failed on {}:\n{}", args.join(" "), self.tf.label(), r.combined());
         r
     }
 
@@ -406,7 +524,7 @@ impl WorkDir {
         match r.code {
             0 => (true, r.combined()),
             2 => (false, r.combined()),
-            _ => panic!("terraform plan failed on {}:\n{}", self.tf.version, r.combined()),
+            _ => panic!("terraform plan failed on {}:\n{}", self.tf.label(), r.combined()),
         }
     }
 
@@ -422,9 +540,9 @@ impl WorkDir {
         let plan = self.ok(&args);
         let show = self.ok(&["show", "-json", "-no-color", "tfplan-check"]);
         let json: Json = serde_json::from_str(&show.stdout).unwrap_or_else(|e| {
-            panic!("show -json of the plan on {} is not JSON ({e}):\n{}", self.tf.version, show.stdout)
+            panic!("show -json of the plan on {} is not JSON ({e}):\n{}", self.tf.label(), show.stdout)
         });
-        assert!(json["format_version"].is_string(), "show -json of the plan on {}: no format_version", self.tf.version);
+        assert!(json["format_version"].is_string(), "show -json of the plan on {}: no format_version", self.tf.label());
         let actions = |c: &Json| -> Vec<String> {
             c["change"]["actions"]
                 .as_array()
@@ -474,7 +592,7 @@ pub fn run_case_on(name: &str, tf: &Terraform, steps: &[Step], provider_env: &[(
     let mut last_good: Option<String> = None;
     let mut initialised = false;
     let mut last_state = State::default();
-    let ctx = |i: usize| format!("{name}, step {}, Terraform {}", i + 1, tf.version);
+    let ctx = |i: usize| format!("{name}, step {}, {}", i + 1, tf.label());
     for (i, step) in steps.iter().enumerate() {
         match step {
             Step::Config { config, checks, expect_error, expect_plan } => {
@@ -585,7 +703,7 @@ pub fn run_case_on(name: &str, tf: &Terraform, steps: &[Step], provider_env: &[(
         assert!(
             post.resources.is_empty(),
             "{name} on {}: resources left after destroy: {:?}",
-            tf.version,
+            tf.label(),
             post.resources.keys()
         );
     }
@@ -614,14 +732,18 @@ pub fn install_mirror(wd: &WorkDir) {
 pub fn install_mirror_of(wd: &WorkDir, binary: &Path) {
     let version = env!("CARGO_PKG_VERSION");
     let mirror = wd.path().join(".mirror");
-    let dir = mirror.join(format!("registry.terraform.io/kubeadm-ignition/kubeadm/{version}/linux_amd64"));
+    // The directory is the address the short source resolves to, which
+    // differs between Terraform and OpenTofu (see `Terraform::provider_address`).
+    let address = wd.tf.provider_address();
+    let host = wd.tf.registry_host();
+    let dir = mirror.join(format!("{address}/{version}/linux_amd64"));
     std::fs::create_dir_all(&dir).expect("mirror dir");
     let bin = dir.join(format!("terraform-provider-kubeadm_v{version}"));
     std::fs::copy(binary, &bin).expect("copy provider into the mirror");
     std::fs::write(
         &wd.cli_config,
         format!(
-            "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"registry.terraform.io/kubeadm-ignition/*\"]\n  }}\n  direct {{\n    exclude = [\"registry.terraform.io/kubeadm-ignition/*\"]\n  }}\n}}\n",
+            "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"{host}/kubeadm-ignition/*\"]\n  }}\n  direct {{\n    exclude = [\"{host}/kubeadm-ignition/*\"]\n  }}\n}}\n",
             mirror.display()
         ),
     )
@@ -636,7 +758,7 @@ impl WorkDir {
 
     pub fn ok_direct(&self, args: &[&str]) -> Run {
         let r = self.run_direct(args);
-        assert_eq!(r.code, 0, "terraform {} failed on {}:\n{}", args.join(" "), self.tf.version, r.combined());
+        assert_eq!(r.code, 0, "terraform {} failed on {}:\n{}", args.join(" "), self.tf.label(), r.combined());
         r
     }
 }
@@ -758,7 +880,9 @@ impl WorkDir {
         use std::io::Read;
         let server = DebugServer::start(&self.provider_env, self.path());
         let mut cmd = self.command(args);
-        cmd.env("TF_REATTACH_PROVIDERS", &server.reattach).stdout(Stdio::piped()).stderr(Stdio::piped());
+        cmd.env("TF_REATTACH_PROVIDERS", reattach_for(&self.tf, &server.reattach))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("run terraform");
         let drain = |pipe: Option<Box<dyn Read + Send>>| {
             std::thread::spawn(move || {
@@ -793,7 +917,7 @@ impl WorkDir {
             status.is_some(),
             "terraform {} did not finish within {limit:?} on {}:\n{}",
             args.join(" "),
-            self.tf.version,
+            self.tf.label(),
             run.combined()
         );
         run
