@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
-# Lays release zips out as a Terraform *packed* filesystem mirror:
+# Lays release zips out as a *packed* filesystem mirror for Terraform and
+# OpenTofu:
 #
 #   DIR/registry.terraform.io/kubeadm-ignition/kubeadm/terraform-provider-kubeadm_<version>_<os>_<arch>.zip
+#   DIR/registry.opentofu.org/kubeadm-ignition/kubeadm/terraform-provider-kubeadm_<version>_<os>_<arch>.zip
 #
-# after checking each zip against the release's SHA256SUMS. A CLI config with
+# after checking each zip against the release's SHA256SUMS. The same zip goes
+# under both hosts: Terraform reads `source = "kubeadm-ignition/kubeadm"` as
+# registry.terraform.io/kubeadm-ignition/kubeadm, OpenTofu as
+# registry.opentofu.org/kubeadm-ignition/kubeadm. A CLI config with
 #
 #   provider_installation {
 #     filesystem_mirror { path = "DIR" }
 #   }
 #
-# then lets `terraform init` install the provider without a network.
+# (TF_CLI_CONFIG_FILE for both, or ~/.terraformrc / ~/.tofurc) then lets
+# `terraform init` and `tofu init` install the provider without a network.
 #
 # Usage: scripts/install-mirror.sh DIST DIR [VERSION]
 #   DIST     the output directory of scripts/release.sh
@@ -48,8 +54,10 @@ prefix="terraform-provider-kubeadm_${version}"
 sums="$dist/${prefix}_SHA256SUMS"
 [ -f "$sums" ] || die "no $sums: run scripts/release.sh (version $version) first"
 
-target="$mirror/registry.terraform.io/kubeadm-ignition/kubeadm"
-mkdir -p "$target"
+hosts="registry.terraform.io registry.opentofu.org"
+for host in $hosts; do
+  mkdir -p "$mirror/$host/kubeadm-ignition/kubeadm"
+done
 installed=0
 for zip in "$dist/${prefix}"_*.zip; do
   [ -f "$zip" ] || continue
@@ -58,16 +66,19 @@ for zip in "$dist/${prefix}"_*.zip; do
   [ -n "$want" ] || die "$name is not listed in $sums: run scripts/release.sh again"
   got="$(sha256 "$zip")"
   [ "$got" = "$want" ] || die "$name has sha256 $got but $sums says $want: the file changed after the release, run scripts/release.sh again"
-  cp "$zip" "$target/$name.tmp"
-  chmod 0644 "$target/$name.tmp"
-  mv "$target/$name.tmp" "$target/$name"
-  echo "installed $target/$name"
+  for host in $hosts; do
+    target="$mirror/$host/kubeadm-ignition/kubeadm"
+    cp "$zip" "$target/$name.tmp"
+    chmod 0644 "$target/$name.tmp"
+    mv "$target/$name.tmp" "$target/$name"
+    echo "installed $target/$name"
+  done
   installed=$((installed + 1))
 done
 [ "$installed" -gt 0 ] || die "no ${prefix}_<os>_<arch>.zip in $dist: run scripts/release.sh first"
 
 cat <<EOF
-Point Terraform at the mirror with a CLI config (TF_CLI_CONFIG_FILE):
+Point Terraform at the mirror with a CLI config (TF_CLI_CONFIG_FILE, or ~/.terraformrc):
 
   provider_installation {
     filesystem_mirror {
@@ -76,6 +87,18 @@ Point Terraform at the mirror with a CLI config (TF_CLI_CONFIG_FILE):
     }
     direct {
       exclude = ["registry.terraform.io/kubeadm-ignition/*"]
+    }
+  }
+
+Point OpenTofu at it the same way (TF_CLI_CONFIG_FILE, or ~/.tofurc), with its registry's host:
+
+  provider_installation {
+    filesystem_mirror {
+      path    = "$mirror"
+      include = ["registry.opentofu.org/kubeadm-ignition/*"]
+    }
+    direct {
+      exclude = ["registry.opentofu.org/kubeadm-ignition/*"]
     }
   }
 EOF

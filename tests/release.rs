@@ -3,8 +3,9 @@
 //! the one of this checkout) and writes the registry's files (zip,
 //! SHA256SUMS, manifest);
 //! `scripts/install-mirror.sh` lays the zip out as a packed filesystem
-//! mirror. Every Terraform found installs the provider from that mirror with
-//! the network blocked, applies a bootstrap token, and records in
+//! mirror, under Terraform's and OpenTofu's registry hosts. Every Terraform
+//! and OpenTofu found installs the provider from that mirror with the network
+//! blocked (`terraform init` / `tofu init` offline), applies a bootstrap token, and records in
 //! `.terraform.lock.hcl` the `h1:` hash this test computes on its own from the
 //! zip's contents; a lock pinned to the release's `zh:` hash (the zip's
 //! sha256 from SHA256SUMS) installs, a wrong one is refused.
@@ -187,9 +188,12 @@ fn check_dist(out: &Path, release_binary: &[u8]) -> (String, String) {
     (sha256_hex(&zip), h1_of_dir(extracted.path()))
 }
 
+/// The hashes `.terraform.lock.hcl` records for the provider, under the
+/// address the CLI gives `kubeadm-ignition/kubeadm` (OpenTofu's registry
+/// host on OpenTofu).
 fn lock_hashes(wd: &WorkDir) -> Vec<String> {
     let lock = std::fs::read_to_string(wd.path().join(".terraform.lock.hcl")).expect("lock file");
-    assert!(lock.contains("provider \"registry.terraform.io/kubeadm-ignition/kubeadm\""), "{lock}");
+    assert!(lock.contains(&format!("provider \"{}\"", wd.tf.provider_address())), "{lock}");
     assert!(lock.contains(&format!("version     = \"{VERSION}\"")), "{lock}");
     lock.lines()
         .map(str::trim)
@@ -199,9 +203,10 @@ fn lock_hashes(wd: &WorkDir) -> Vec<String> {
         .collect()
 }
 
-fn pinned_lock(hash: &str) -> String {
+fn pinned_lock(tf: &support::Terraform, hash: &str) -> String {
     format!(
-        "provider \"registry.terraform.io/kubeadm-ignition/kubeadm\" {{\n  version     = \"{VERSION}\"\n  constraints = \"{VERSION}\"\n  hashes = [\n    \"{hash}\",\n  ]\n}}\n"
+        "provider \"{}\" {{\n  version     = \"{VERSION}\"\n  constraints = \"{VERSION}\"\n  hashes = [\n    \"{hash}\",\n  ]\n}}\n",
+        tf.provider_address()
     )
 }
 
@@ -259,8 +264,11 @@ fn release_zip_installs_from_a_packed_mirror_on_every_terraform() {
     let release_binary = std::fs::read(&binary).expect("the release binary");
     let (zh, h1) = check_dist(&out, &release_binary);
 
-    let packed = mirror.join("registry.terraform.io/kubeadm-ignition/kubeadm").join(zip_name());
-    assert_eq!(sha256_hex(&std::fs::read(&packed).expect("the packed mirror holds the zip")), zh);
+    // The same zip under each registry host: Terraform's and OpenTofu's.
+    for host in ["registry.terraform.io", "registry.opentofu.org"] {
+        let packed = mirror.join(host).join("kubeadm-ignition/kubeadm").join(zip_name());
+        assert_eq!(sha256_hex(&std::fs::read(&packed).expect("the packed mirror holds the zip")), zh, "{host}");
+    }
 
     // Same binary, same epoch: the same bytes.
     let again = dist.path().join("again");
@@ -275,6 +283,7 @@ fn release_zip_installs_from_a_packed_mirror_on_every_terraform() {
     let py_mirror = dist.path().join("py-mirror");
     let installed = script_ok("install-mirror.sh", &[py.as_path(), py_mirror.as_path()], &[]);
     assert!(installed.stdout.contains("filesystem_mirror"), "{}", installed.stdout);
+    assert!(installed.stdout.contains("registry.opentofu.org/kubeadm-ignition/*"), "{}", installed.stdout);
 
     // A zip changed after the release is refused.
     let tampered = dist.path().join("tampered");
@@ -295,16 +304,16 @@ fn release_zip_installs_from_a_packed_mirror_on_every_terraform() {
         let wd = offline_workdir(tf, &mirror);
         wd.ok_direct(&["init", "-input=false", "-no-color"]);
         let hashes = lock_hashes(&wd);
-        assert!(hashes.contains(&h1), "Terraform {}: lock hashes {hashes:?} lack {h1}", tf.version);
+        assert!(hashes.contains(&h1), "{}: lock hashes {hashes:?} lack {h1}", tf.label());
 
         // A lock pinned to the release's zh: hash (SHA256SUMS) accepts the zip
         // and gains the h1 hash; then the provider Terraform started applies.
         std::fs::remove_dir_all(wd.path().join(".terraform")).expect("remove .terraform");
-        std::fs::write(wd.path().join(".terraform.lock.hcl"), pinned_lock(&format!("zh:{zh}"))).expect("lock");
+        std::fs::write(wd.path().join(".terraform.lock.hcl"), pinned_lock(tf, &format!("zh:{zh}"))).expect("lock");
         wd.ok_direct(&["init", "-input=false", "-no-color"]);
         let hashes = lock_hashes(&wd);
-        assert!(hashes.contains(&format!("zh:{zh}")), "Terraform {}: {hashes:?}", tf.version);
-        assert!(hashes.contains(&h1), "Terraform {}: {hashes:?} lack {h1}", tf.version);
+        assert!(hashes.contains(&format!("zh:{zh}")), "{}: {hashes:?}", tf.label());
+        assert!(hashes.contains(&h1), "{}: {hashes:?} lack {h1}", tf.label());
         wd.ok_direct(&["apply", "-auto-approve", "-input=false", "-no-color"]);
         let token_id = wd.ok_direct(&["output", "-raw", "token_id"]).stdout;
         assert!(
@@ -316,18 +325,18 @@ fn release_zip_installs_from_a_packed_mirror_on_every_terraform() {
 
         // A lock pinned to another zip refuses this one.
         let wrong = offline_workdir(tf, &mirror);
-        std::fs::write(wrong.path().join(".terraform.lock.hcl"), pinned_lock(&format!("zh:{}", "0".repeat(64))))
+        std::fs::write(wrong.path().join(".terraform.lock.hcl"), pinned_lock(tf, &format!("zh:{}", "0".repeat(64))))
             .expect("lock");
         let r = wrong.run_direct(&["init", "-input=false", "-no-color"]);
-        assert_ne!(r.code, 0, "Terraform {}: a wrong zh: hash was accepted", tf.version);
+        assert_ne!(r.code, 0, "{}: a wrong zh: hash was accepted", tf.label());
         let flat = r.combined().split_whitespace().collect::<Vec<_>>().join(" ");
-        assert!(flat.contains("doesn't match any of the checksums"), "Terraform {}: {flat}", tf.version);
+        assert!(flat.contains("doesn't match any of the checksums"), "{}: {flat}", tf.label());
     }
 
     // The zip Python wrote installs too (its zh: differs, its h1: does not).
     let newest = tfs.last().expect("a terraform");
     let wd = offline_workdir(newest, &py_mirror);
-    std::fs::write(wd.path().join(".terraform.lock.hcl"), pinned_lock(&format!("zh:{py_zh}"))).expect("lock");
+    std::fs::write(wd.path().join(".terraform.lock.hcl"), pinned_lock(newest, &format!("zh:{py_zh}"))).expect("lock");
     wd.ok_direct(&["init", "-input=false", "-no-color"]);
     assert!(lock_hashes(&wd).contains(&h1));
     wd.ok_direct(&["plan", "-input=false", "-no-color"]);

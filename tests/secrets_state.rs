@@ -1281,3 +1281,85 @@ resource "kubeadm_ignition_config" "w" {{
         }
     }
 }
+
+/// OpenTofu's state encryption: with an `encryption` block enforcing
+/// AES-GCM on the state (a PBKDF2 passphrase), the state file on disk holds
+/// none of the cluster's secrets in any form, yet OpenTofu reads it back: the
+/// plan after apply is empty and outputs decrypt. Terraform has no such
+/// block, so this runs on each OpenTofu `terraforms()` lists.
+#[test]
+fn opentofu_state_encryption_keeps_secrets_off_the_disk() {
+    let tofus: Vec<Terraform> = terraforms().into_iter().filter(|t| t.is_opentofu()).collect();
+    if tofus.is_empty() {
+        // Only when TF_ACC_TERRAFORM_PATH narrowed the run to a Terraform
+        // (refused under CI); otherwise `terraforms()` requires OpenTofu.
+        eprintln!("no OpenTofu in this run: state encryption not checked");
+    }
+    for tf in tofus {
+        let wd = workdir(&tf, Vec::new());
+        wd.write_config(&format!(
+            r#"terraform {{
+  required_providers {{
+    kubeadm = {{ source = "kubeadm-ignition/kubeadm" }}
+  }}
+  encryption {{
+    key_provider "pbkdf2" "state" {{
+      passphrase = "a long passphrase for the state, 0123456789"
+    }}
+    method "aes_gcm" "state" {{
+      keys = key_provider.pbkdf2.state
+    }}
+    state {{
+      method   = method.aes_gcm.state
+      enforced = true
+    }}
+  }}
+}}
+
+resource "kubeadm_cluster_ca" "ca" {{
+  cluster_name = "sealed"
+}}
+
+resource "kubeadm_bootstrap_token" "join" {{
+  ttl = "1h"
+}}
+
+output "key" {{
+  value     = kubeadm_cluster_ca.ca.ca_key_pem
+  sensitive = true
+}}
+
+output "token" {{
+  value     = kubeadm_bootstrap_token.join.token
+  sensitive = true
+}}
+"#
+        ));
+        wd.ok_direct(&["init", "-input=false", "-no-color"]);
+        wd.ok_direct(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+        let plan = wd.run_direct(&["plan", "-input=false", "-no-color", "-detailed-exitcode"]);
+        assert_eq!(plan.code, 0, "plan after apply not empty on {}:\n{}", tf.label(), plan.combined());
+
+        let key = wd.ok_direct(&["output", "-raw", "key"]).stdout;
+        let token = wd.ok_direct(&["output", "-raw", "token"]).stdout;
+        assert!(key.contains("PRIVATE KEY"), "the CA key did not decrypt on {}: {key:?}", tf.label());
+        assert_eq!(token.len(), 23, "the token did not decrypt on {}: {token:?}", tf.label());
+
+        let on_disk = std::fs::read_to_string(wd.path().join("terraform.tfstate")).expect("terraform.tfstate");
+        let sealed: Json = serde_json::from_str(&on_disk).expect("the encrypted state is JSON");
+        assert!(sealed.get("encrypted_data").is_some(), "the state is not encrypted on {}: {on_disk}", tf.label());
+        assert!(sealed.get("resources").is_none(), "resources in clear on {}", tf.label());
+        // The key's PEM lines (a JSON string would hold its line breaks as
+        // `\n`), and the token.
+        let mut secrets: Vec<Secret> = key
+            .lines()
+            .filter(|l| !l.starts_with("-----") && l.len() >= 16)
+            .map(|l| secret("CA private key line", l))
+            .collect();
+        secrets.push(secret("bootstrap token", &token));
+        let l = leaks(&on_disk, &secrets);
+        assert!(l.is_empty(), "secrets in the encrypted state file on {}: {l:?}", tf.label());
+        assert!(!on_disk.contains("kubeadm_cluster_ca"), "resource names in clear on {}", tf.label());
+        wd.ok_direct(&["destroy", "-auto-approve", "-input=false", "-no-color"]);
+    }
+}
