@@ -11,11 +11,11 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value as Json;
 
@@ -229,6 +229,32 @@ pub fn terraforms() -> Vec<Terraform> {
             found
         })
         .clone()
+}
+
+/// Appends the wall time of one CLI command to `cli-times.tsv` in cargo's
+/// temporary directory for integration tests (`target/tmp/`): test binary,
+/// test, CLI, subcommand and seconds, one line each, so that the time every
+/// test spends on each Terraform and OpenTofu can be summed after a run
+/// (`scripts/cli-times.sh`).
+pub fn record_cli_time(tf: &Terraform, args: &[&str], elapsed: Duration) {
+    let Some(dir) = option_env!("CARGO_TARGET_TMPDIR") else { return };
+    let binary = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .map(|s| s.rsplit_once('-').map_or(s.clone(), |(name, _hash)| name.to_string()))
+        .unwrap_or_default();
+    let test = std::thread::current().name().unwrap_or("main").to_string();
+    let line = format!(
+        "{binary}\t{test}\t{}\t{}\t{:.3}\n",
+        tf.label(),
+        args.first().copied().unwrap_or(""),
+        elapsed.as_secs_f64()
+    );
+    let _ = std::fs::create_dir_all(dir);
+    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(Path::new(dir).join("cli-times.tsv"))
+    {
+        let _ = f.write_all(line.as_bytes());
+    }
 }
 
 /// A provider process in debug mode; killed on drop.
@@ -493,7 +519,9 @@ impl WorkDir {
         let server = DebugServer::start(&self.provider_env, self.path());
         let mut cmd = self.command(args);
         cmd.env("TF_REATTACH_PROVIDERS", reattach_for(&self.tf, &server.reattach));
+        let started = Instant::now();
         let out = cmd.output().expect("run terraform");
+        record_cli_time(&self.tf, args, started.elapsed());
         drop(server);
         Run::from(out)
     }
@@ -753,7 +781,10 @@ pub fn install_mirror_of(wd: &WorkDir, binary: &Path) {
 impl WorkDir {
     /// Runs a terraform command that starts the provider itself (see `install_mirror`).
     pub fn run_direct(&self, args: &[&str]) -> Run {
-        Run::from(self.command(args).output().expect("run terraform"))
+        let started = Instant::now();
+        let out = self.command(args).output().expect("run terraform");
+        record_cli_time(&self.tf, args, started.elapsed());
+        Run::from(out)
     }
 
     pub fn ok_direct(&self, args: &[&str]) -> Run {
