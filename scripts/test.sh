@@ -27,6 +27,7 @@ bash scripts/install-strace.sh
 bash scripts/install-moto.sh
 bash scripts/install-s3s.sh
 bash scripts/install-kubernetes.sh
+bash scripts/install-capi-crds.sh
 # Installers link terraform, moto_server and s3s-fs into .tools/bin when the machine has none.
 export PATH="$PWD/.tools/bin:$PATH"
 

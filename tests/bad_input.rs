@@ -761,7 +761,18 @@ fn capi_data_cases() -> Vec<Case> {
         bad(g, "client certificate without key", CAPI_DATA, "client_key", "client", capi("  host = \"https://10.0.0.1:6443\"\n  client_certificate = \"x\"")).absent(),
         bad(g, "cluster CA garbage", CAPI_DATA, "cluster_ca_certificate", "cluster_ca_certificate",
             capi("  host = \"https://10.0.0.1:6443\"\n  token = \"t\"\n  cluster_ca_certificate = \"not pem\"")),
+        bad(g, "allow_exec_plugins not a bool", CAPI_DATA, "allow_exec_plugins", "Incorrect attribute value type",
+            capi("  host = \"https://10.0.0.1:6443\"\n  token = \"t\"\n  allow_exec_plugins = [true]")).core(),
+        bad(g, "exec plugin without allow_exec_plugins", CAPI_DATA, "kubeconfig", "Kubeconfig exec plugin not allowed",
+            capi(&format!("  kubeconfig = {}", hcl(&exec_kubeconfig("Never"))))),
+        bad(g, "exec plugin that needs a terminal", CAPI_DATA, "kubeconfig", "Invalid kubeconfig exec plugin",
+            capi(&format!("  kubeconfig = {}\n  allow_exec_plugins = true", hcl(&exec_kubeconfig("Always"))))),
     ]
+}
+
+/// A kubeconfig whose user gets its credentials from an exec plugin.
+fn exec_kubeconfig(interactive_mode: &str) -> String {
+    format!("apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: k\n  cluster:\n    server: https://10.0.0.1:6443\ncontexts:\n- name: c\n  context: {{cluster: k, user: u}}\nusers:\n- name: u\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: aws\n      args: [eks, get-token, --cluster-name, prod]\n      interactiveMode: {interactive_mode}\n")
 }
 
 fn health(lines: &str) -> String {
@@ -805,6 +816,14 @@ fn cluster_health_cases() -> Vec<Case> {
             health("  timeout = \"1m\""),
         )
         .absent(),
+        bad(
+            g,
+            "exec plugin without allow_exec_plugins",
+            HEALTH_DATA,
+            "kubeconfig",
+            "Kubeconfig exec plugin not allowed",
+            health(&format!("  kubeconfig = {}", hcl(&exec_kubeconfig("Never")))),
+        ),
     ]
 }
 

@@ -793,7 +793,8 @@ fn forbidden_resource_is_named() {
                 server.url()
             ),
             "cannot get resource \"kubeadmconfigs\" in API group \"bootstrap.cluster.x-k8s.io\"",
-            "Grant the identity get and list on clusters, machines and machinedeployments (cluster.x-k8s.io)",
+            "Grant the identity get on kubeadmconfigs (API group bootstrap.cluster.x-k8s.io) in namespace default: a Role bound to it with a RoleBinding, with the rule apiGroups: [\"bootstrap.cluster.x-k8s.io\"], resources: [\"kubeadmconfigs\"], verbs: [\"get\"].",
+            "In all, the data source needs get and list on clusters, machines and machinedeployments (cluster.x-k8s.io)",
         ],
     );
     // The token could list machines: the refusal came later, on a KubeadmConfig.

@@ -9,12 +9,12 @@
 //! Each test starts real etcd and a real kube-apiserver (the binaries
 //! `scripts/install-kubernetes.sh` built, listed in
 //! `.tools/kubernetes/versions.env`) as plain processes on 127.0.0.1 with
-//! free ports, in one process group killed when the test ends. The
-//! certificates are made here: the cluster CA and another cluster's by the
-//! provider's own CA code (as `kubeadm_cluster_ca` makes them), and signed
-//! by openssl with them, the API server's certificate, an admin client in
-//! `system:masters`, a client with no RBAC binding, and an admin client of
-//! the other cluster.
+//! free ports, in one process group killed when the test ends
+//! (`tests/support/apiserver.rs`). The certificates are made there: the
+//! cluster CA and another cluster's by the provider's own CA code (as
+//! `kubeadm_cluster_ca` makes them), and signed by openssl with them, the
+//! API server's certificate, an admin client in `system:masters`, a client
+//! with no RBAC binding, and an admin client of the other cluster.
 //!
 //! What stands in for a real cluster: there are no kubelets. Node objects
 //! are created with `kubectl create` and their Ready condition set through
@@ -24,22 +24,16 @@
 //! user agent), which shows when the read was polling. The same data source
 //! runs against a cluster with real kubelets in `tests/kubernetes_e2e.rs`.
 
-#[path = "support/cluster.rs"]
-mod cluster;
-#[path = "support/kubeadm.rs"]
-mod kubeadm_support;
+#[path = "support/apiserver.rs"]
+mod apiserver;
 mod support;
 
-use std::io::Write as _;
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
+use apiserver::{cluster, free_port, ApiServer, ClientCert, Setup};
 use serde_json::{json, Value as Json};
 use support::{blocks, config, terraforms, Run, Terraform, WorkDir};
-use terraform_provider_kubeadm::bootstrap::pki::{self, CaRole, KeyAlgorithm};
 
 const ADDR: &str = "data.kubeadm_cluster_health.c";
 /// The NotReady condition a kubelet reports before the network add-on runs.
@@ -51,207 +45,25 @@ const NOT_READY: (&str, &str, &str) = (
 const READY: (&str, &str, &str) = ("True", "KubeletReady", "kubelet is posting ready status");
 
 // ---------------------------------------------------------------------------
-// Certificates
-
-/// Writes `<name>.crt` and `<name>.key` in `dir`: a P-256 key and a
-/// certificate for `subject` signed by `<ca>.crt` / `<ca>.key` with openssl,
-/// for a server (`127.0.0.1`, `localhost`) or a client.
-fn issue(dir: &Path, ca: &str, name: &str, subject: &str, server: bool) {
-    let ext = if server {
-        "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n"
-    } else {
-        "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n"
-    };
-    std::fs::write(dir.join(format!("{name}.ext")), ext).expect("write an openssl extension file");
-    let run = |args: &[&str]| {
-        let out = Command::new("openssl").args(args).current_dir(dir).output().expect("openssl");
-        assert!(out.status.success(), "openssl {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
-    };
-    let (key, csr, crt) = (format!("{name}.key"), format!("{name}.csr"), format!("{name}.crt"));
-    run(&["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", &key]);
-    run(&["req", "-new", "-key", &key, "-subj", subject, "-out", &csr]);
-    run(&[
-        "x509",
-        "-req",
-        "-in",
-        &csr,
-        "-CA",
-        &format!("{ca}.crt"),
-        "-CAkey",
-        &format!("{ca}.key"),
-        "-CAcreateserial",
-        "-days",
-        "2",
-        "-sha256",
-        "-extfile",
-        &format!("{name}.ext"),
-        "-out",
-        &crt,
-    ]);
-}
-
-fn b64(s: &str) -> String {
-    base64::engine::general_purpose::STANDARD.encode(s)
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free loopback port")
-}
-
-// ---------------------------------------------------------------------------
 // The API server
 
-/// Real etcd and kube-apiserver on loopback, killed (as a process group) on drop.
-struct ApiServer {
-    /// Holds etcd and kube-apiserver; kills them when dropped.
-    _group: cluster::Group,
-    dir: tempfile::TempDir,
-    port: u16,
-    kubectl: PathBuf,
-    version: String,
+/// The server these tests use (see `support/apiserver.rs`): besides the
+/// admin, a client with no RBAC binding and an admin client of the other
+/// cluster's CA. Only Node lists are audited: they show when the provider
+/// polled.
+fn start_server() -> ApiServer {
+    ApiServer::start(&Setup {
+        clients: vec![
+            ClientCert::new("nobody", "ca", "/CN=nobody"),
+            ClientCert::new("rogue-admin", "rogue-ca", "/O=system:masters/CN=kubernetes-admin"),
+        ],
+        tokens: Vec::new(),
+        audit_policy: "apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [\"RequestReceived\"]\nrules:\n- level: Metadata\n  verbs: [\"list\"]\n  resources:\n  - group: \"\"\n    resources: [\"nodes\"]\n- level: None\n".to_string(),
+    })
 }
 
+/// What these tests do with the server beyond starting it.
 impl ApiServer {
-    fn start() -> ApiServer {
-        let env = kubeadm_support::versions_env();
-        let get = |k: &str| env.get(k).cloned().unwrap_or_else(|| panic!("{k} missing from versions.env"));
-        let bin = PathBuf::from(get("KUBERNETES_BIN"));
-        let etcd = PathBuf::from(get("ETCD_BIN"));
-        for p in [bin.join("kube-apiserver"), bin.join("kubectl"), etcd.clone()] {
-            assert!(p.is_file(), "{} is missing: run scripts/install-kubernetes.sh", p.display());
-        }
-        let dir = tempfile::tempdir().expect("temp dir");
-        let d = dir.path();
-        let write = |name: &str, text: &str| std::fs::write(d.join(name), text).expect("write a lab file");
-        // The cluster CA as kubeadm_cluster_ca makes it, and one of another cluster.
-        let now = time::OffsetDateTime::now_utc();
-        for (name, cluster) in [("ca", "lab"), ("rogue-ca", "rogue")] {
-            let ca = pki::generate_ca(CaRole::Kubernetes, cluster, KeyAlgorithm::EcdsaP256, 2, now).expect("a CA");
-            write(&format!("{name}.crt"), &ca.cert_pem);
-            write(&format!("{name}.key"), ca.key_pem.expose());
-        }
-        issue(d, "ca", "apiserver", "/CN=kube-apiserver", true);
-        issue(d, "ca", "admin", "/O=system:masters/CN=kubernetes-admin", false);
-        issue(d, "ca", "nobody", "/CN=nobody", false);
-        issue(d, "rogue-ca", "rogue-admin", "/O=system:masters/CN=kubernetes-admin", false);
-        let sa = pki::generate_service_account(KeyAlgorithm::EcdsaP256).expect("service account keys");
-        write("sa.key", sa.private_pem.expose());
-        write("sa.pub", &sa.public_pem);
-        // Only Node lists are audited: they show when the provider polled.
-        write(
-            "audit-policy.yaml",
-            "apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [\"RequestReceived\"]\nrules:\n- level: Metadata\n  verbs: [\"list\"]\n  resources:\n  - group: \"\"\n    resources: [\"nodes\"]\n- level: None\n",
-        );
-
-        let group = cluster::Group::new();
-        let (client, peer, port) = (free_port(), free_port(), free_port());
-        let log = |name: &str| std::fs::File::create(d.join(name)).expect("log file");
-        let mut cmd = Command::new(&etcd);
-        cmd.args(["--name", "lab", "--data-dir"])
-            .arg(d.join("etcd"))
-            .arg(format!("--listen-client-urls=http://127.0.0.1:{client}"))
-            .arg(format!("--advertise-client-urls=http://127.0.0.1:{client}"))
-            .arg(format!("--listen-peer-urls=http://127.0.0.1:{peer}"))
-            .arg(format!("--initial-advertise-peer-urls=http://127.0.0.1:{peer}"))
-            .arg(format!("--initial-cluster=lab=http://127.0.0.1:{peer}"))
-            .args(["--unsafe-no-fsync", "--log-level=warn"])
-            .stdin(Stdio::null())
-            .stdout(log("etcd.log"))
-            .stderr(log("etcd.log"));
-        group.spawn(cmd);
-        let path = |name: &str| d.join(name).display().to_string();
-        let mut cmd = Command::new(bin.join("kube-apiserver"));
-        cmd.arg(format!("--etcd-servers=http://127.0.0.1:{client}"))
-            .arg("--bind-address=127.0.0.1")
-            .arg("--advertise-address=127.0.0.1")
-            .arg(format!("--secure-port={port}"))
-            .arg(format!("--tls-cert-file={}", path("apiserver.crt")))
-            .arg(format!("--tls-private-key-file={}", path("apiserver.key")))
-            .arg(format!("--client-ca-file={}", path("ca.crt")))
-            .arg(format!("--cert-dir={}", path("cert-dir")))
-            .arg("--service-account-issuer=https://kubernetes.default.svc.cluster.local")
-            .arg(format!("--service-account-key-file={}", path("sa.pub")))
-            .arg(format!("--service-account-signing-key-file={}", path("sa.key")))
-            .arg("--service-cluster-ip-range=10.96.0.0/16")
-            .arg("--authorization-mode=Node,RBAC")
-            .arg(format!("--audit-policy-file={}", path("audit-policy.yaml")))
-            .arg(format!("--audit-log-path={}", path("audit.log")))
-            .stdin(Stdio::null())
-            .stdout(log("kube-apiserver.log"))
-            .stderr(log("kube-apiserver.log"));
-        group.spawn(cmd);
-        let server = ApiServer { _group: group, dir, port, kubectl: bin.join("kubectl"), version: String::new() };
-        for user in ["admin", "nobody", "rogue-admin"] {
-            server.write_kubeconfig(user);
-        }
-        let ready = cluster::wait_for(Duration::from_secs(120), Duration::from_millis(500), || {
-            // A server that exited says so in its log; no need to wait then.
-            if cluster::read_lossy(&server.file("kube-apiserver.log")).contains("\"command failed\"") {
-                return Some(false);
-            }
-            let out = server.kubectl_output(&["get", "--raw", "/readyz"], None);
-            (out.status.success() && String::from_utf8_lossy(&out.stdout).trim() == "ok").then_some(true)
-        });
-        if ready != Some(true) {
-            let tail = |name: &str| {
-                let text = cluster::read_lossy(&server.dir.path().join(name));
-                text.lines().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n")
-            };
-            panic!(
-                "kube-apiserver did not become ready on port {port}\n--- etcd ---\n{}\n--- kube-apiserver ---\n{}",
-                tail("etcd.log"),
-                tail("kube-apiserver.log")
-            );
-        }
-        let version: Json =
-            serde_json::from_str(&server.kubectl(&["get", "--raw", "/version"], None)).expect("/version");
-        let version = version["gitVersion"].as_str().expect("gitVersion").to_string();
-        ApiServer { version, ..server }
-    }
-
-    fn url(&self) -> String {
-        format!("https://127.0.0.1:{}", self.port)
-    }
-
-    fn file(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    /// A kubeconfig for one of the client pairs, trusting the cluster CA.
-    fn write_kubeconfig(&self, user: &str) -> PathBuf {
-        let read = |name: &str| std::fs::read_to_string(self.file(name)).expect("read a lab file");
-        let text = format!(
-            "apiVersion: v1\nkind: Config\ncurrent-context: {user}\nclusters:\n- name: lab\n  cluster:\n    server: {}\n    certificate-authority-data: {}\ncontexts:\n- name: {user}\n  context:\n    cluster: lab\n    user: {user}\nusers:\n- name: {user}\n  user:\n    client-certificate-data: {}\n    client-key-data: {}\n",
-            self.url(),
-            b64(&read("ca.crt")),
-            b64(&read(&format!("{user}.crt"))),
-            b64(&read(&format!("{user}.key")))
-        );
-        let path = self.file(&format!("{user}.conf"));
-        std::fs::write(&path, text).expect("write a kubeconfig");
-        path
-    }
-
-    fn kubectl_output(&self, args: &[&str], stdin: Option<&str>) -> std::process::Output {
-        let mut cmd = Command::new(&self.kubectl);
-        cmd.arg("--kubeconfig").arg(self.file("admin.conf")).args(["--request-timeout", "20s"]).args(args);
-        cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = cmd.spawn().expect("run kubectl");
-        if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
-            pipe.write_all(text.as_bytes()).expect("kubectl stdin");
-        }
-        child.wait_with_output().expect("kubectl")
-    }
-
-    /// Runs kubectl as the admin; its stdout.
-    fn kubectl(&self, args: &[&str], stdin: Option<&str>) -> String {
-        let out = self.kubectl_output(args, stdin);
-        assert!(out.status.success(), "kubectl {} failed:\n{}", args.join(" "), String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
     /// Registers a Node, as a kubelet would, without a Ready condition yet.
     fn create_node(&self, name: &str, control_plane: bool) {
         let mut labels = json!({ "kubernetes.io/hostname": name, "kubernetes.io/os": "linux" });
@@ -393,7 +205,7 @@ fn fresh(tf: &Terraform, config: &str) -> WorkDir {
 
 #[test]
 fn waits_while_a_node_is_missing_or_not_ready_and_returns_once_ready() {
-    let server = ApiServer::start();
+    let server = start_server();
     server.create_node("cp-1", true);
     server.set_ready("cp-1", READY);
     let wd = fresh(&newest(), &health(&kubeconfig_path(&server.file("admin.conf")), 1, 1, "3m"));
@@ -438,7 +250,7 @@ fn waits_while_a_node_is_missing_or_not_ready_and_returns_once_ready() {
 
 #[test]
 fn computed_values_match_the_server_on_every_terraform() {
-    let server = ApiServer::start();
+    let server = start_server();
     for (name, cp) in [("cp-b", true), ("cp-a", true), ("w-2", false), ("w-1", false)] {
         server.create_node(name, cp);
         server.set_ready(name, READY);
@@ -473,7 +285,7 @@ fn computed_values_match_the_server_on_every_terraform() {
 
 #[test]
 fn times_out_within_its_timeout_naming_what_is_missing() {
-    let server = ApiServer::start();
+    let server = start_server();
     server.create_node("cp-1", true);
     server.set_ready("cp-1", READY);
     server.create_node("w-1", false);
@@ -525,7 +337,7 @@ fn times_out_within_its_timeout_naming_what_is_missing() {
 
 #[test]
 fn refused_credentials_fail_at_once_and_unreachable_servers_are_retried() {
-    let server = ApiServer::start();
+    let server = start_server();
     server.create_node("cp-1", true);
     server.set_ready("cp-1", READY);
     let closed = free_port();

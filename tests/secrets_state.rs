@@ -1297,6 +1297,7 @@ fn opentofu_state_encryption_keeps_secrets_off_the_disk() {
     }
     for tf in tofus {
         let wd = workdir(&tf, Vec::new());
+        let passphrase = "a long passphrase for the state, 0123456789";
         wd.write_config(&format!(
             r#"terraform {{
   required_providers {{
@@ -1304,7 +1305,7 @@ fn opentofu_state_encryption_keeps_secrets_off_the_disk() {
   }}
   encryption {{
     key_provider "pbkdf2" "state" {{
-      passphrase = "a long passphrase for the state, 0123456789"
+      passphrase = "{passphrase}"
     }}
     method "aes_gcm" "state" {{
       keys = key_provider.pbkdf2.state

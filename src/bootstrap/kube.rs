@@ -4,13 +4,18 @@
 //! bootstrap `KubeadmConfig`, the `Cluster`, and its `KubeadmControlPlane` or
 //! `MachineDeployment`), ready for the compat mode's `capi_manifests`.
 //!
-//! Only what a static credential can do is supported: bearer tokens (inline
-//! or from a token file), client certificates and basic auth. Exec and
-//! auth-provider plugins are refused with a clear error, since running them
-//! would mean running arbitrary programs from a kubeconfig.
+//! Static credentials are supported: bearer tokens (inline or from a token
+//! file), client certificates and basic auth. A kubeconfig user's `exec`
+//! credential plugin (EKS, GKE and the like) runs only when the settings
+//! allow it ([`Settings::allow_exec_plugins`]), since it runs a program the
+//! kubeconfig names; it then speaks client-go's exec credential protocol
+//! (`client.authentication.k8s.io/v1` or `v1beta1`), without a terminal and
+//! within [`EXEC_PLUGIN_TIMEOUT`], and its credential is kept in this process
+//! until it expires. Auth-provider plugins are refused with a clear error.
 //!
 //! Tokens, passwords and private keys are held in [`Sensitive`] and never
-//! appear in an error message, a warning or `Debug` output.
+//! appear in an error message, a warning or `Debug` output; neither does a
+//! plugin's standard output.
 //!
 //! The collection logic talks to the server through the [`Api`] trait, so it
 //! is tested without a network. Everything here is blocking: callers in async
@@ -19,10 +24,12 @@
 //! This module is plain domain code: it must not depend on the Terraform
 //! plugin protocol, its RPC and wire-format crates, or the provider glue.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::Duration;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use rustls::pki_types::pem::PemObject as _;
@@ -92,6 +99,27 @@ fn in_namespace(ns: &Option<String>) -> String {
     ns.as_ref().map(|n| format!(" in namespace {n}")).unwrap_or_default()
 }
 
+/// What to grant after a 403: the one permission that was missing, as an
+/// RBAC rule, then everything the data source needs.
+fn forbidden_hint(verb: &str, resource: &str, namespace: Option<&str>) -> String {
+    if resource.starts_with('/') {
+        return format!(
+            "Grant the identity get on the non-resource URL {resource} (Kubernetes grants API discovery to every authenticated user through the system:discovery ClusterRole, unless that binding was changed)."
+        );
+    }
+    let (plural, group) = resource.split_once('.').unwrap_or((resource, ""));
+    let group_name = if group.is_empty() { "the core API group".to_string() } else { format!("API group {group}") };
+    let scope = namespace.map(|n| format!(" in namespace {n}")).unwrap_or_default();
+    let binding = if namespace.is_some() {
+        "a Role bound to it with a RoleBinding"
+    } else {
+        "a ClusterRole bound to it with a ClusterRoleBinding"
+    };
+    format!(
+        "Grant the identity {verb} on {plural} ({group_name}){scope}: {binding}, with the rule apiGroups: [\"{group}\"], resources: [\"{plural}\"], verbs: [\"{verb}\"]. In all, the data source needs {RBAC_HINT}, in the cluster's namespace."
+    )
+}
+
 impl KubeError {
     fn setting(setting: &'static str, summary: &'static str, reason: impl Into<String>) -> KubeError {
         KubeError::Setting { setting, summary, reason: reason.into() }
@@ -117,7 +145,7 @@ impl KubeError {
         match self {
             KubeError::Setting { .. } => String::new(),
             KubeError::Unauthorized { .. } => "Check the token or client certificate: it must be valid for this cluster and not expired.".to_string(),
-            KubeError::Forbidden { .. } => format!("Grant the identity {RBAC_HINT}, in the cluster's namespace."),
+            KubeError::Forbidden { verb, resource, namespace, .. } => forbidden_hint(verb, resource, namespace.as_deref()),
             KubeError::NotInstalled { .. } => "Point the data source at the Cluster API management cluster (the one `clusterctl init` set up).".to_string(),
             KubeError::ClusterNotFound { .. } => "Check cluster_name and namespace; `kubectl get clusters -A` lists the clusters.".to_string(),
             KubeError::Connect { .. } | KubeError::Timeout { .. } => "Check the server address (host, or the kubeconfig's server) and that the API server is reachable from where Terraform runs.".to_string(),
@@ -159,6 +187,8 @@ pub struct Settings {
     pub client_key: Option<Sensitive<String>>,
     /// CA certificate(s) of the API server (PEM).
     pub cluster_ca_certificate: Option<String>,
+    /// Whether the kubeconfig user's `exec` credential plugin may run.
+    pub allow_exec_plugins: bool,
 }
 
 /// A resolved connection: where to go and how to authenticate.
@@ -173,12 +203,19 @@ pub struct Connection {
     token: Option<Sensitive<String>>,
     basic: Option<(String, Sensitive<String>)>,
     client_cert: Option<(Vec<CertificateDer<'static>>, Sensitive<Vec<u8>>)>,
+    /// The exec plugin that supplies the credentials (run on the first request).
+    exec: Option<ExecPlugin>,
 }
 
 impl Connection {
     /// Whether requests carry any credential.
     pub fn has_credentials(&self) -> bool {
-        self.token.is_some() || self.basic.is_some() || self.client_cert.is_some()
+        self.token.is_some() || self.basic.is_some() || self.client_cert.is_some() || self.exec.is_some()
+    }
+
+    /// The exec plugin that supplies the credentials, when one does.
+    pub fn exec_plugin(&self) -> Option<&ExecPlugin> {
+        self.exec.as_ref()
     }
 }
 
@@ -211,6 +248,8 @@ struct ClusterEntry {
     certificate_authority: Option<String>,
     certificate_authority_data: Option<String>,
     insecure_skip_tls_verify: Option<bool>,
+    /// Named extensions; `client.authentication.k8s.io/exec` is passed to exec plugins.
+    extensions: Option<serde_yaml_ng::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -283,9 +322,15 @@ struct FromKubeconfig {
     basic: Option<(String, Sensitive<String>)>,
     cert_pem: Option<(Vec<u8>, String)>,
     key_pem: Option<Sensitive<Vec<u8>>>,
-    /// A plugin the user entry needs: (kind, description).
-    plugin: Option<(&'static str, String)>,
+    /// The user entry's `exec` block, as written.
+    exec: Option<serde_yaml_ng::Value>,
+    /// The name of the user entry's auth-provider plugin.
+    auth_provider: Option<String>,
+    /// The cluster's `client.authentication.k8s.io/exec` extension, for exec plugins.
+    exec_extension: Option<Json>,
     user_name: String,
+    /// Where relative paths inside the kubeconfig resolve from.
+    base_dir: PathBuf,
 }
 
 struct KubeconfigSource<'a> {
@@ -353,7 +398,7 @@ impl KubeconfigSource<'_> {
             ));
         };
         let ctx_entry = ctx.context.as_ref();
-        let mut out = FromKubeconfig::default();
+        let mut out = FromKubeconfig { base_dir: self.base_dir.clone(), ..Default::default() };
         if let Some(cluster_name) = ctx_entry.and_then(|c| c.cluster.as_deref()).filter(|c| !c.is_empty()) {
             let clusters = file.clusters.unwrap_or_default();
             let cluster = clusters.iter().find(|c| c.name == cluster_name).ok_or_else(|| {
@@ -370,6 +415,14 @@ impl KubeconfigSource<'_> {
                 out.ca_pem = Some((self.read_file(&what, path)?, what));
             }
             out.insecure = entry.and_then(|e| e.insecure_skip_tls_verify).unwrap_or(false);
+            out.exec_extension = entry
+                .and_then(|e| e.extensions.as_ref())
+                .and_then(|x| x.as_sequence())
+                .into_iter()
+                .flatten()
+                .find(|x| x.get("name").and_then(|n| n.as_str()) == Some(EXEC_EXTENSION))
+                .and_then(|x| x.get("extension"))
+                .and_then(|v| serde_json::to_value(v).ok());
         } else {
             return Err(self.err(format!("context {context_name:?} names no cluster")));
         }
@@ -407,13 +460,10 @@ impl KubeconfigSource<'_> {
                     out.basic = Some((name.to_string(), Sensitive::new(pw.to_string())));
                 }
             }
-            if let Some(exec) = &u.exec {
-                let command = exec.get("command").and_then(|c| c.as_str()).unwrap_or("a command");
-                let command = Path::new(command).file_name().and_then(|f| f.to_str()).unwrap_or("a command");
-                out.plugin = Some(("an exec plugin", format!("{command:?}")));
+            if let Some(exec) = u.exec.as_ref().filter(|e| !e.is_null()) {
+                out.exec = Some(exec.clone());
             } else if let Some(ap) = &u.auth_provider {
-                let name = ap.get("name").and_then(|c| c.as_str()).unwrap_or("unnamed");
-                out.plugin = Some(("an auth-provider plugin", format!("{name:?}")));
+                out.auth_provider = Some(ap.get("name").and_then(|c| c.as_str()).unwrap_or("unnamed").to_string());
             }
         }
         Ok(out)
@@ -580,7 +630,7 @@ pub fn resolve(settings: &Settings, home: Option<&Path>) -> Result<Resolved, Kub
         ));
     }
 
-    let (ca, insecure) = if let Some(pem) = &s.cluster_ca_certificate {
+    let (ca, ca_pem, insecure) = if let Some(pem) = &s.cluster_ca_certificate {
         let certs = parse_certs(pem.as_bytes()).map_err(|e| {
             KubeError::setting(
                 "cluster_ca_certificate",
@@ -588,14 +638,14 @@ pub fn resolve(settings: &Settings, home: Option<&Path>) -> Result<Resolved, Kub
                 format!("cluster_ca_certificate {e}"),
             )
         })?;
-        (Some(certs), false)
+        (Some(certs), Some(pem.as_bytes().to_vec()), false)
     } else if let Some((pem, what)) = &kc.ca_pem {
         let certs = parse_certs(pem).map_err(|e| {
             KubeError::setting(kc_setting, "Invalid kubeconfig", format!("the kubeconfig's {what} {e}"))
         })?;
-        (Some(certs), kc.insecure)
+        (Some(certs), Some(pem.clone()), kc.insecure)
     } else {
-        (None, kc.insecure)
+        (None, None, kc.insecure)
     };
     if insecure {
         warnings.push(format!(
@@ -667,20 +717,37 @@ pub fn resolve(settings: &Settings, home: Option<&Path>) -> Result<Resolved, Kub
         }
     }
 
-    if let Some((kind, what)) = &kc.plugin {
-        if token.is_none() && client_cert.is_none() && basic.is_none() {
+    // A plugin matters only when nothing else gives a credential (direct
+    // settings override the kubeconfig's user, plugin included).
+    let static_credential = token.is_some() || client_cert.is_some() || basic.is_some();
+    let mut exec = None;
+    if let (Some(block), false) = (&kc.exec, static_credential) {
+        let label = exec_command_label(block);
+        if !s.allow_exec_plugins {
             return Err(KubeError::setting(
                 kc_setting,
-                "Kubeconfig credential plugins are not supported",
+                "Kubeconfig exec plugin not allowed",
                 format!(
-                    "user {:?} of the kubeconfig gets its credentials from {kind} ({what}), which this data source does not run: use a bearer token (token, for example from `kubectl create token`) or a client certificate (client_certificate and client_key) instead",
+                    "user {:?} of the kubeconfig gets its credentials from the exec plugin {label:?}, a program the kubeconfig names, which runs only when allowed: set allow_exec_plugins = true to run it as kubectl would, or use a bearer token (token, for example from `kubectl create token`) or a client certificate (client_certificate and client_key) instead",
                     kc.user_name
                 ),
             ));
         }
+        let cluster =
+            ExecCluster { server: &server, ca_pem: ca_pem.as_deref(), insecure, extension: kc.exec_extension.as_ref() };
+        exec = Some(ExecPlugin::parse(block, kc_setting, &kc.user_name, &kc.base_dir, &cluster)?);
+    } else if let (Some(name), false) = (&kc.auth_provider, static_credential) {
+        return Err(KubeError::setting(
+            kc_setting,
+            "Kubeconfig credential plugins are not supported",
+            format!(
+                "user {:?} of the kubeconfig gets its credentials from the auth-provider plugin {name:?}, which the provider does not support (kubectl dropped these plugins too): use an exec plugin (with allow_exec_plugins = true), a bearer token (token, for example from `kubectl create token`) or a client certificate (client_certificate and client_key) instead",
+                kc.user_name
+            ),
+        ));
     }
 
-    Ok(Resolved { connection: Connection { server, ca, insecure, token, basic, client_cert }, warnings })
+    Ok(Resolved { connection: Connection { server, ca, insecure, token, basic, client_cert, exec }, warnings })
 }
 
 // ---------------------------------------------------------------------------
@@ -709,46 +776,141 @@ pub struct Client {
     agent: ureq::Agent,
     server: String,
     authorization: Option<Sensitive<String>>,
+    /// Trust settings, to build an agent for a client certificate a plugin returns.
+    trust: Trust,
+    /// The plugin that supplies credentials, and what it last supplied.
+    exec: Option<(ExecPlugin, Mutex<Option<ExecAuth>>)>,
+}
+
+/// How the server's certificate is checked.
+#[derive(Clone)]
+struct Trust {
+    ca: Option<Vec<CertificateDer<'static>>>,
+    insecure: bool,
+}
+
+/// Requests authenticated by one credential of an exec plugin.
+#[derive(Clone)]
+struct ExecAuth {
+    credential: Arc<ExecCredential>,
+    agent: ureq::Agent,
+    authorization: Option<Sensitive<String>>,
+}
+
+/// What the next request goes out with.
+struct RequestAuth {
+    agent: ureq::Agent,
+    authorization: Option<Sensitive<String>>,
+    /// The plugin's credential it carries, when a plugin supplied it.
+    credential: Option<Arc<ExecCredential>>,
+}
+
+/// A ureq agent trusting `trust` and presenting `client_cert`.
+fn build_agent(
+    trust: &Trust,
+    client_cert: Option<&(Vec<CertificateDer<'static>>, Sensitive<Vec<u8>>)>,
+) -> Result<ureq::Agent, String> {
+    let mut tls = ureq::tls::TlsConfig::builder().unversioned_rustls_crypto_provider(crypto_provider());
+    if trust.insecure {
+        tls = tls.disable_verification(true);
+    } else if let Some(ca) = &trust.ca {
+        let roots: Vec<ureq::tls::Certificate<'static>> =
+            ca.iter().map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned()).collect();
+        tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&roots));
+    }
+    if let Some((certs, key)) = client_cert {
+        let chain: Vec<ureq::tls::Certificate<'static>> =
+            certs.iter().map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned()).collect();
+        // The key was checked already; ureq parses the same PEM again.
+        let key = ureq::tls::PrivateKey::from_pem(key.expose())
+            .map_err(|_| "the client key is not a usable PEM private key".to_string())?;
+        tls = tls.client_cert(Some(ureq::tls::ClientCert::new_with_certs(&chain, key)));
+    }
+    Ok(ureq::Agent::config_builder()
+        .tls_config(tls.build())
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .max_redirects_will_error(false)
+        .timeout_connect(Some(CONNECT_TIMEOUT))
+        .timeout_global(Some(REQUEST_TIMEOUT))
+        .user_agent(concat!("terraform-provider-kubeadm/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .into())
+}
+
+fn bearer(token: &Sensitive<String>) -> Sensitive<String> {
+    Sensitive::new(format!("Bearer {}", token.expose()))
 }
 
 impl Client {
+    /// A client for `conn`. An exec plugin runs on the first request, not here.
     pub fn new(conn: &Connection) -> Result<Client, KubeError> {
-        let mut tls = ureq::tls::TlsConfig::builder().unversioned_rustls_crypto_provider(crypto_provider());
-        if conn.insecure {
-            tls = tls.disable_verification(true);
-        } else if let Some(ca) = &conn.ca {
-            let roots: Vec<ureq::tls::Certificate<'static>> =
-                ca.iter().map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned()).collect();
-            tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&roots));
-        }
-        if let Some((certs, key)) = &conn.client_cert {
-            let chain: Vec<ureq::tls::Certificate<'static>> =
-                certs.iter().map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned()).collect();
-            // `resolve` checked the key; ureq parses the same PEM again.
-            let key = ureq::tls::PrivateKey::from_pem(key.expose()).map_err(|_| {
-                KubeError::setting("client_key", "Invalid client key", "the client key is not a usable PEM private key")
-            })?;
-            tls = tls.client_cert(Some(ureq::tls::ClientCert::new_with_certs(&chain, key)));
-        }
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .tls_config(tls.build())
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .max_redirects_will_error(false)
-            .timeout_connect(Some(CONNECT_TIMEOUT))
-            .timeout_global(Some(REQUEST_TIMEOUT))
-            .user_agent(concat!("terraform-provider-kubeadm/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .into();
+        let trust = Trust { ca: conn.ca.clone(), insecure: conn.insecure };
+        let agent = build_agent(&trust, conn.client_cert.as_ref())
+            .map_err(|e| KubeError::setting("client_key", "Invalid client key", e))?;
         let authorization = if let Some(t) = &conn.token {
-            Some(Sensitive::new(format!("Bearer {}", t.expose())))
+            Some(bearer(t))
         } else {
             conn.basic.as_ref().map(|(u, p)| {
                 let raw = format!("{u}:{}", p.expose());
                 Sensitive::new(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw)))
             })
         };
-        Ok(Client { agent, server: conn.server.clone(), authorization })
+        let exec = conn.exec.clone().map(|p| (p, Mutex::new(None)));
+        Ok(Client { agent, server: conn.server.clone(), authorization, trust, exec })
+    }
+
+    /// The agent and Authorization header for the next request. With an
+    /// exec plugin: its credential (cached, run again once expired, or when
+    /// `refused` is the credential the cache still holds).
+    fn auth(&self, refused: Option<&Arc<ExecCredential>>) -> Result<RequestAuth, KubeError> {
+        let Some((plugin, current)) = &self.exec else {
+            return Ok(RequestAuth {
+                agent: self.agent.clone(),
+                authorization: self.authorization.clone(),
+                credential: None,
+            });
+        };
+        let credential = exec_credential(plugin, refused)?;
+        let mut current = current.lock().unwrap_or_else(|p| p.into_inner());
+        let auth = match current.as_ref() {
+            Some(a) if Arc::ptr_eq(&a.credential, &credential) => a.clone(),
+            _ => {
+                let agent = build_agent(&self.trust, credential.client_cert.as_ref())
+                    .map_err(|e| plugin.error(format!("the client key it returned cannot be used: {e}")))?;
+                let auth = ExecAuth {
+                    credential: Arc::clone(&credential),
+                    agent,
+                    authorization: credential.token.as_ref().map(bearer),
+                };
+                *current = Some(auth.clone());
+                auth
+            }
+        };
+        Ok(RequestAuth { agent: auth.agent, authorization: auth.authorization, credential: Some(credential) })
+    }
+
+    /// One GET: the status and the body.
+    fn send(
+        &self,
+        agent: &ureq::Agent,
+        authorization: Option<&Sensitive<String>>,
+        path: &str,
+    ) -> Result<(u16, Vec<u8>), KubeError> {
+        let url = format!("{}{path}", self.server);
+        let mut req = agent.get(&url).header("Accept", "application/json");
+        if let Some(a) = authorization {
+            req = req.header("Authorization", a.expose().as_str());
+        }
+        let resp = req.call().map_err(|e| self.transport_error(e))?;
+        let status = resp.status().as_u16();
+        let body = resp
+            .into_body()
+            .with_config()
+            .limit(MAX_RESPONSE_BYTES)
+            .read_to_vec()
+            .map_err(|e| self.transport_error(e))?;
+        Ok((status, body))
     }
 
     fn transport_error(&self, e: ureq::Error) -> KubeError {
@@ -796,19 +958,16 @@ impl Api for Client {
     }
 
     fn get(&self, path: &str, access: &Access) -> Result<Option<Json>, KubeError> {
-        let url = format!("{}{path}", self.server);
-        let mut req = self.agent.get(&url).header("Accept", "application/json");
-        if let Some(a) = &self.authorization {
-            req = req.header("Authorization", a.expose().as_str());
+        let auth = self.auth(None)?;
+        let (mut status, mut body) = self.send(&auth.agent, auth.authorization.as_ref(), path)?;
+        // A plugin's credential the server refuses is replaced once, as
+        // client-go does (the plugin may have rotated it early).
+        if status == 401 {
+            if let Some(refused) = &auth.credential {
+                let fresh = self.auth(Some(refused))?;
+                (status, body) = self.send(&fresh.agent, fresh.authorization.as_ref(), path)?;
+            }
         }
-        let resp = req.call().map_err(|e| self.transport_error(e))?;
-        let status = resp.status().as_u16();
-        let body = resp
-            .into_body()
-            .with_config()
-            .limit(MAX_RESPONSE_BYTES)
-            .read_to_vec()
-            .map_err(|e| self.transport_error(e))?;
         let host = self.server.clone();
         match status {
             200 => serde_json::from_slice(&body).map(Some).map_err(|e| KubeError::Invalid {
@@ -828,6 +987,443 @@ impl Api for Client {
             _ => Err(KubeError::Status { host, path: path.to_string(), status, message: status_message(&body) }),
         }
     }
+}
+
+// ---------------------------------------------------------------------------
+// Exec credential plugins (client-go's protocol)
+
+/// The exec credential API versions a plugin can speak.
+pub const EXEC_API_VERSIONS: [&str; 2] = ["client.authentication.k8s.io/v1", "client.authentication.k8s.io/v1beta1"];
+/// The environment variable that carries the plugin's input.
+pub const EXEC_INFO_ENV: &str = "KUBERNETES_EXEC_INFO";
+/// The cluster extension passed to a plugin as `spec.cluster.config`.
+const EXEC_EXTENSION: &str = "client.authentication.k8s.io/exec";
+/// The longest a plugin may run.
+pub const EXEC_PLUGIN_TIMEOUT: Duration = Duration::from_secs(60);
+/// The most of a plugin's standard output read (an ExecCredential is small).
+const MAX_PLUGIN_STDOUT: u64 = 1 << 20;
+/// The most of a plugin's standard error read, and shown in an error.
+const MAX_PLUGIN_STDERR: u64 = 64 << 10;
+const PLUGIN_STDERR_SHOWN: usize = 2000;
+
+/// An `exec` block as a kubeconfig writes it.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ExecBlock {
+    api_version: Option<String>,
+    command: Option<String>,
+    args: Option<Vec<String>>,
+    env: Option<Vec<ExecEnvVar>>,
+    install_hint: Option<String>,
+    provide_cluster_info: Option<bool>,
+    interactive_mode: Option<String>,
+}
+
+/// Holds a value that may be secret: deliberately without `Debug`.
+#[derive(Deserialize)]
+struct ExecEnvVar {
+    name: Option<String>,
+    value: Option<String>,
+}
+
+/// What a plugin learns about the cluster (`spec.cluster`, with `provideClusterInfo`).
+struct ExecCluster<'a> {
+    server: &'a str,
+    ca_pem: Option<&'a [u8]>,
+    insecure: bool,
+    extension: Option<&'a Json>,
+}
+
+/// The command of an `exec` block as written, for messages.
+fn exec_command_label(block: &serde_yaml_ng::Value) -> String {
+    block.get("command").and_then(|c| c.as_str()).filter(|c| !c.is_empty()).unwrap_or("(no command)").to_string()
+}
+
+/// A kubeconfig user's exec credential plugin, checked and ready to run.
+#[derive(Clone)]
+pub struct ExecPlugin {
+    /// The setting the kubeconfig came from, for errors.
+    setting: &'static str,
+    user: String,
+    api_version: String,
+    /// The command as the kubeconfig writes it.
+    label: String,
+    /// What runs: a path (a relative one resolved from the kubeconfig's
+    /// directory) or a name looked up on PATH.
+    program: PathBuf,
+    args: Vec<String>,
+    env: Vec<(String, Sensitive<String>)>,
+    install_hint: Option<String>,
+    /// `KUBERNETES_EXEC_INFO`: the ExecCredential the plugin gets.
+    input: String,
+    /// Identifies the plugin and its input in the credential cache.
+    cache_key: String,
+}
+
+impl std::fmt::Debug for ExecPlugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Arguments and environment values may hold secrets.
+        f.debug_struct("ExecPlugin").field("command", &self.label).field("api_version", &self.api_version).finish()
+    }
+}
+
+impl ExecPlugin {
+    /// Checks an `exec` block the way client-go does when it loads a
+    /// kubeconfig, and prepares the plugin's input. Runs nothing.
+    fn parse(
+        block: &serde_yaml_ng::Value,
+        setting: &'static str,
+        user: &str,
+        base_dir: &Path,
+        cluster: &ExecCluster<'_>,
+    ) -> Result<ExecPlugin, KubeError> {
+        let invalid = |reason: String| {
+            KubeError::setting(
+                setting,
+                "Invalid kubeconfig exec plugin",
+                format!("the exec plugin of user {user:?} of the kubeconfig {reason}"),
+            )
+        };
+        let b: ExecBlock = serde_yaml_ng::from_value(block.clone())
+            .map_err(|e| invalid(format!("is not a valid exec block: {}", yaml_error(&e))))?;
+        let api_version = b.api_version.filter(|v| !v.is_empty()).ok_or_else(|| {
+            invalid(format!("has no apiVersion: set it to {} or {}", EXEC_API_VERSIONS[0], EXEC_API_VERSIONS[1]))
+        })?;
+        if !EXEC_API_VERSIONS.contains(&api_version.as_str()) {
+            return Err(invalid(format!(
+                "asks for apiVersion {api_version:?}, which the provider does not speak: use {} or {}",
+                EXEC_API_VERSIONS[0], EXEC_API_VERSIONS[1]
+            )));
+        }
+        let command = b.command.filter(|c| !c.is_empty()).ok_or_else(|| invalid("has no command".to_string()))?;
+        // Kubernetes defaults the mode for v1beta1 only; v1 must state it.
+        let mode = match (b.interactive_mode.as_deref().filter(|m| !m.is_empty()), api_version.as_str()) {
+            (Some(m), _) => m.to_string(),
+            (None, "client.authentication.k8s.io/v1beta1") => "IfAvailable".to_string(),
+            (None, _) => {
+                return Err(invalid(format!(
+                    "has no interactiveMode, which apiVersion {api_version} requires: set it to Never (or IfAvailable)"
+                )))
+            }
+        };
+        match mode.as_str() {
+            "Never" | "IfAvailable" => {}
+            "Always" => {
+                return Err(invalid(
+                    "asks for interactiveMode Always, which needs a terminal, and Terraform runs the provider without one: log in before running Terraform and set interactiveMode to IfAvailable or Never, or use a token or client certificate".to_string(),
+                ))
+            }
+            other => {
+                return Err(invalid(format!(
+                    "has interactiveMode {other:?}: use Never, IfAvailable or Always"
+                )))
+            }
+        }
+        let mut env = Vec::new();
+        for (i, var) in b.env.unwrap_or_default().into_iter().enumerate() {
+            let name = var
+                .name
+                .filter(|n| !n.is_empty())
+                .ok_or_else(|| invalid(format!("has an env entry ({}) without a name", i + 1)))?;
+            if name.contains('=') || name.contains('\0') {
+                return Err(invalid(format!("has an env entry named {name:?}, which cannot be a variable name")));
+            }
+            env.push((name, Sensitive::new(var.value.unwrap_or_default())));
+        }
+        let args = b.args.unwrap_or_default();
+        // Like client-go: a command with a slash is a path, relative ones
+        // from the kubeconfig's directory; a bare name is looked up on PATH.
+        let program = if command.contains('/') { base_dir.join(&command) } else { PathBuf::from(&command) };
+        let mut spec = serde_json::json!({ "interactive": false });
+        if b.provide_cluster_info.unwrap_or(false) {
+            let mut c = serde_json::json!({ "server": cluster.server });
+            if let Some(pem) = cluster.ca_pem {
+                c["certificate-authority-data"] = Json::String(base64::engine::general_purpose::STANDARD.encode(pem));
+            }
+            if cluster.insecure {
+                c["insecure-skip-tls-verify"] = Json::Bool(true);
+            }
+            if let Some(ext) = cluster.extension {
+                c["config"] = ext.clone();
+            }
+            spec["cluster"] = c;
+        }
+        let input =
+            serde_json::json!({ "apiVersion": api_version, "kind": "ExecCredential", "spec": spec }).to_string();
+        let mut key = sha2::Sha256::default();
+        {
+            use sha2::Digest as _;
+            for part in [api_version.as_str(), &program.to_string_lossy(), &input] {
+                key.update(part.as_bytes());
+                key.update([0]);
+            }
+            for a in &args {
+                key.update(a.as_bytes());
+                key.update([0]);
+            }
+            for (n, v) in &env {
+                key.update(n.as_bytes());
+                key.update([b'=']);
+                key.update(v.expose().as_bytes());
+                key.update([0]);
+            }
+        }
+        let cache_key = hex::encode(sha2::Digest::finalize(key));
+        Ok(ExecPlugin {
+            setting,
+            user: user.to_string(),
+            api_version,
+            label: command,
+            program,
+            args,
+            env,
+            install_hint: b.install_hint.map(|h| h.trim().to_string()).filter(|h| !h.is_empty()),
+            input,
+            cache_key,
+        })
+    }
+
+    /// The command as the kubeconfig writes it.
+    pub fn command(&self) -> &str {
+        &self.label
+    }
+
+    /// A failure of this plugin, at the kubeconfig setting.
+    fn error(&self, reason: String) -> KubeError {
+        KubeError::setting(
+            self.setting,
+            "Kubeconfig exec plugin failed",
+            format!("the exec plugin {:?} of user {:?} of the kubeconfig {reason}", self.label, self.user),
+        )
+    }
+
+    /// Runs the plugin once and reads its credential; gives up after `limit`.
+    fn run(&self, limit: Duration) -> Result<ExecCredential, KubeError> {
+        let mut cmd = Command::new(&self.program);
+        cmd.args(&self.args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        for (name, value) in &self.env {
+            cmd.env(name, value.expose());
+        }
+        cmd.env(EXEC_INFO_ENV, &self.input);
+        let mut child = cmd.spawn().map_err(|e| {
+            let hint = self.install_hint.as_ref().map(|h| format!("\n\n{h}")).unwrap_or_default();
+            match e.kind() {
+                std::io::ErrorKind::NotFound if self.label.contains('/') => {
+                    self.error(format!("cannot run: there is no executable {}{hint}", self.program.display()))
+                }
+                std::io::ErrorKind::NotFound => {
+                    self.error(format!("cannot run: no executable {:?} is on PATH{hint}", self.label))
+                }
+                std::io::ErrorKind::PermissionDenied => {
+                    self.error(format!("cannot run: {} is not executable ({e})", self.program.display()))
+                }
+                _ => self.error(format!("cannot run: {e}")),
+            }
+        })?;
+        let drain = |pipe: Option<Box<dyn std::io::Read + Send>>, max: u64| {
+            std::thread::spawn(move || {
+                let mut bytes = Vec::new();
+                if let Some(pipe) = pipe {
+                    let mut limited = pipe.take(max);
+                    let _ = limited.read_to_end(&mut bytes);
+                    // Read past the limit without keeping it, so the plugin never blocks on a full pipe.
+                    let _ = std::io::copy(&mut limited.into_inner(), &mut std::io::sink());
+                }
+                bytes
+            })
+        };
+        let stdout =
+            drain(child.stdout.take().map(|p| Box::new(p) as Box<dyn std::io::Read + Send>), MAX_PLUGIN_STDOUT);
+        let stderr =
+            drain(child.stderr.take().map(|p| Box::new(p) as Box<dyn std::io::Read + Send>), MAX_PLUGIN_STDERR);
+        let deadline = Instant::now() + limit;
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(status)) => break status,
+                Ok(None) if Instant::now() >= deadline => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(self.error(format!("did not finish within {}s and was stopped", limit.as_secs_f64())));
+                }
+                Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+                Err(e) => return Err(self.error(format!("could not be waited for: {e}"))),
+            }
+        };
+        let stdout = stdout.join().unwrap_or_default();
+        let stderr = stderr.join().unwrap_or_default();
+        if !status.success() {
+            let how = match status.code() {
+                Some(code) => format!("exited with status {code}"),
+                None => "was killed by a signal".to_string(),
+            };
+            // Standard output is never shown: it may hold a credential.
+            let said = plugin_stderr(&stderr);
+            return Err(self.error(if said.is_empty() {
+                format!("{how} and printed nothing on standard error")
+            } else {
+                format!("{how}; it said:\n{said}")
+            }));
+        }
+        parse_exec_credential(&stdout, &self.api_version).map_err(|e| self.error(e))
+    }
+}
+
+/// A plugin's standard error for a message: without control characters
+/// (line breaks kept), trimmed, and at most its last lines.
+fn plugin_stderr(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let clean: String = text.chars().filter(|c| *c == '\n' || !c.is_control()).collect();
+    let clean = clean.trim();
+    let count = clean.chars().count();
+    if count > PLUGIN_STDERR_SHOWN {
+        format!("…{}", clean.chars().skip(count - PLUGIN_STDERR_SHOWN).collect::<String>())
+    } else {
+        clean.to_string()
+    }
+}
+
+/// The credential an exec plugin returned.
+pub struct ExecCredential {
+    token: Option<Sensitive<String>>,
+    client_cert: Option<(Vec<CertificateDer<'static>>, Sensitive<Vec<u8>>)>,
+    /// When it stops being valid; `None`: until the server refuses it.
+    expires: Option<time::OffsetDateTime>,
+}
+
+impl std::fmt::Debug for ExecCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExecCredential")
+            .field("token", &self.token.as_ref().map(|_| "<sensitive>"))
+            .field("client_certificate", &self.client_cert.is_some())
+            .field("expires", &self.expires)
+            .finish()
+    }
+}
+
+impl ExecCredential {
+    fn expired(&self, now: time::OffsetDateTime) -> bool {
+        self.expires.is_some_and(|e| now >= e)
+    }
+}
+
+/// Reads the ExecCredential a plugin printed. Errors never quote values.
+fn parse_exec_credential(stdout: &[u8], api_version: &str) -> Result<ExecCredential, String> {
+    let doc: Json = serde_json::from_slice(stdout).map_err(|e| {
+        if stdout.iter().all(u8::is_ascii_whitespace) {
+            "printed nothing on standard output, where an ExecCredential belongs".to_string()
+        } else {
+            format!(
+                "printed something other than an ExecCredential in JSON on standard output (line {}, column {})",
+                e.line(),
+                e.column()
+            )
+        }
+    })?;
+    let Some(obj) = doc.as_object() else {
+        return Err("printed JSON that is not an ExecCredential object on standard output".to_string());
+    };
+    let word = |k: &str| obj.get(k).and_then(Json::as_str).unwrap_or("");
+    let plain = |s: &str| s.len() <= 100 && s.chars().all(|c| c.is_ascii_graphic());
+    if word("kind") != "ExecCredential" {
+        let kind = word("kind");
+        return Err(if kind.is_empty() || !plain(kind) {
+            "printed a JSON object without kind ExecCredential".to_string()
+        } else {
+            format!("printed a {kind:?} instead of an ExecCredential")
+        });
+    }
+    if word("apiVersion") != api_version {
+        let got = word("apiVersion");
+        return Err(format!(
+            "answered with apiVersion {}, but the kubeconfig configures it with {api_version}",
+            if got.is_empty() || !plain(got) { "(none)".to_string() } else { format!("{got:?}") }
+        ));
+    }
+    let Some(status) = obj.get("status").and_then(Json::as_object) else {
+        return Err("returned an ExecCredential without a status".to_string());
+    };
+    let field = |k: &str| -> Result<Option<&str>, String> {
+        match status.get(k) {
+            None | Some(Json::Null) => Ok(None),
+            Some(Json::String(s)) if s.is_empty() => Ok(None),
+            Some(Json::String(s)) => Ok(Some(s.as_str())),
+            Some(_) => Err(format!("returned an ExecCredential whose status.{k} is not a string")),
+        }
+    };
+    let token = field("token")?;
+    let (cert, key) = (field("clientCertificateData")?, field("clientKeyData")?);
+    let client_cert = match (cert, key) {
+        (None, None) => None,
+        (Some(_), None) | (None, Some(_)) => {
+            return Err("returned only a client certificate or only a client key (clientCertificateData and clientKeyData go together)".to_string())
+        }
+        (Some(cert), Some(key)) => {
+            let certs = parse_certs(cert.as_bytes()).map_err(|e| format!("returned a clientCertificateData that {e}"))?;
+            let parsed = parse_key(key.as_bytes()).map_err(|e| format!("returned a clientKeyData that {e}"))?;
+            check_pair(&certs, &parsed).map_err(|e| format!("returned a clientKeyData that {e}"))?;
+            Some((certs, Sensitive::new(key.as_bytes().to_vec())))
+        }
+    };
+    if token.is_none() && client_cert.is_none() {
+        return Err(
+            "returned an ExecCredential whose status holds neither a token nor clientCertificateData and clientKeyData"
+                .to_string(),
+        );
+    }
+    if let Some(t) = token {
+        if !is_header_safe(t) {
+            return Err("returned a token that holds characters an HTTP header cannot carry".to_string());
+        }
+    }
+    let expires = match field("expirationTimestamp")? {
+        None => None,
+        Some(t) => Some(
+            time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+                .map_err(|_| "returned an expirationTimestamp that is not an RFC 3339 time".to_string())?,
+        ),
+    };
+    Ok(ExecCredential { token: token.map(|t| Sensitive::new(t.to_string())), client_cert, expires })
+}
+
+/// One cache slot per plugin (and input): the credential it last returned.
+type Slot = Arc<Mutex<Option<Arc<ExecCredential>>>>;
+
+fn credential_cache() -> &'static Mutex<HashMap<String, Slot>> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Slot>>> = OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
+/// The credential of `plugin`: the one this process holds while it has not
+/// expired (and is not `refused`, the one the server just refused), else
+/// a fresh one from running the plugin. One plugin runs at a time per slot,
+/// so concurrent reads share one run.
+fn exec_credential(
+    plugin: &ExecPlugin,
+    refused: Option<&Arc<ExecCredential>>,
+) -> Result<Arc<ExecCredential>, KubeError> {
+    exec_credential_within(plugin, refused, EXEC_PLUGIN_TIMEOUT)
+}
+
+fn exec_credential_within(
+    plugin: &ExecPlugin,
+    refused: Option<&Arc<ExecCredential>>,
+    limit: Duration,
+) -> Result<Arc<ExecCredential>, KubeError> {
+    let slot = {
+        let mut cache = credential_cache().lock().unwrap_or_else(|p| p.into_inner());
+        Arc::clone(cache.entry(plugin.cache_key.clone()).or_default())
+    };
+    let mut held = slot.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(c) = held.as_ref() {
+        let is_refused = refused.is_some_and(|r| Arc::ptr_eq(r, c));
+        if !is_refused && !c.expired(time::OffsetDateTime::now_utc()) {
+            return Ok(Arc::clone(c));
+        }
+    }
+    *held = None;
+    let fresh = Arc::new(plugin.run(limit)?);
+    *held = Some(Arc::clone(&fresh));
+    Ok(fresh)
 }
 
 // ---------------------------------------------------------------------------
@@ -1271,7 +1867,11 @@ fn read_secrets(
                 continue;
             }
             Err(e) => {
-                warnings.push(format!("Secret {namespace}/{name}, referenced by a bootstrap config, cannot be read: {e}. secrets has no entry for it."));
+                let grant = match &e {
+                    KubeError::Forbidden { .. } => format!(" Grant the identity get on secrets (the core API group) in namespace {namespace} to have its values."),
+                    _ => String::new(),
+                };
+                warnings.push(format!("Secret {namespace}/{name}, referenced by a bootstrap config, cannot be read: {e}. secrets has no entry for it.{grant}"));
                 continue;
             }
         };
@@ -1461,18 +2061,361 @@ users:
     }
 
     #[test]
-    fn plugins_are_refused_unless_overridden() {
-        let text = kubeconfig("    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: /usr/local/bin/aws\n      args: [eks, get-token]");
+    fn plugins_are_refused_unless_allowed_or_overridden() {
+        let text = kubeconfig("    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: /usr/local/bin/aws\n      args: [eks, get-token]\n      interactiveMode: Never");
         let e = err_of(&inline(&text));
         assert_eq!(e.setting_name(), Some("kubeconfig"));
-        assert_eq!(e.summary(), "Kubeconfig credential plugins are not supported");
-        assert!(e.to_string().contains("exec plugin (\"aws\")"), "{e}");
+        assert_eq!(e.summary(), "Kubeconfig exec plugin not allowed");
+        assert!(e.to_string().contains("the exec plugin \"/usr/local/bin/aws\""), "{e}");
+        assert!(e.to_string().contains("set allow_exec_plugins = true"), "{e}");
         assert!(e.to_string().contains("token"), "{e}");
+        // A direct credential overrides the kubeconfig's user: no plugin needed.
         let mut s = inline(&text);
         s.token = Some(Sensitive::new("from-terraform".into()));
-        assert!(resolve(&s, None).is_ok());
+        let r = resolve(&s, None).unwrap();
+        assert!(r.connection.exec.is_none());
+        // Allowed: parsed, not run.
+        let mut s = inline(&text);
+        s.allow_exec_plugins = true;
+        let r = resolve(&s, None).unwrap();
+        let plugin = r.connection.exec_plugin().expect("an exec plugin");
+        assert_eq!(plugin.command(), "/usr/local/bin/aws");
+        assert_eq!(plugin.args, ["eks", "get-token"]);
+        assert!(r.connection.has_credentials());
+        // Auth-provider plugins stay refused, allowed or not.
         let text = kubeconfig("    auth-provider:\n      name: gcp");
-        assert!(err_of(&inline(&text)).to_string().contains("auth-provider plugin (\"gcp\")"));
+        let mut s = inline(&text);
+        s.allow_exec_plugins = true;
+        let e = err_of(&s);
+        assert_eq!(e.summary(), "Kubeconfig credential plugins are not supported");
+        assert!(e.to_string().contains("auth-provider plugin \"gcp\""), "{e}");
+    }
+
+    fn exec_settings(exec: &str) -> Settings {
+        let mut s = inline(&kubeconfig(&format!("    exec:\n{exec}")));
+        s.allow_exec_plugins = true;
+        s
+    }
+
+    #[test]
+    fn exec_blocks_are_checked_like_kubectl_does() {
+        let v1 = "      apiVersion: client.authentication.k8s.io/v1\n";
+        let cases: Vec<(String, &str)> = vec![
+            (
+                "      command: aws\n      interactiveMode: Never".into(),
+                "has no apiVersion: set it to client.authentication.k8s.io/v1 or client.authentication.k8s.io/v1beta1",
+            ),
+            (
+                "      apiVersion: client.authentication.k8s.io/v1alpha1\n      command: aws".into(),
+                "asks for apiVersion \"client.authentication.k8s.io/v1alpha1\", which the provider does not speak",
+            ),
+            (format!("{v1}      interactiveMode: Never"), "has no command"),
+            (
+                format!("{v1}      command: aws"),
+                "has no interactiveMode, which apiVersion client.authentication.k8s.io/v1 requires",
+            ),
+            (
+                format!("{v1}      command: aws\n      interactiveMode: Always"),
+                "asks for interactiveMode Always, which needs a terminal",
+            ),
+            (
+                format!("{v1}      command: aws\n      interactiveMode: Sometimes"),
+                "has interactiveMode \"Sometimes\": use Never, IfAvailable or Always",
+            ),
+            (
+                format!(
+                    "{v1}      command: aws\n      interactiveMode: Never\n      env:\n      - value: secret-env-value"
+                ),
+                "has an env entry (1) without a name",
+            ),
+            (
+                format!("{v1}      command: aws\n      interactiveMode: Never\n      args: 5"),
+                "is not a valid exec block",
+            ),
+        ];
+        for (block, want) in cases {
+            let e = err_of(&exec_settings(&block));
+            assert_eq!(e.setting_name(), Some("kubeconfig"), "{e}");
+            assert_eq!(e.summary(), "Invalid kubeconfig exec plugin", "{e}");
+            assert!(e.to_string().contains("the exec plugin of user \"admin\" of the kubeconfig"), "{e}");
+            assert!(e.to_string().contains(want), "{e} lacks {want:?}");
+            assert!(!e.to_string().contains("secret-env-value"), "{e}");
+        }
+        // v1beta1 defaults interactiveMode to IfAvailable, as Kubernetes does.
+        let s = exec_settings(
+            "      apiVersion: client.authentication.k8s.io/v1beta1\n      command: gke-gcloud-auth-plugin",
+        );
+        assert!(resolve(&s, None).is_ok());
+    }
+
+    #[test]
+    fn exec_input_and_command_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ca, _, _, _) = pair("ca");
+        std::fs::write(dir.path().join("ca.crt"), &ca).unwrap();
+        let write = |exec: &str| {
+            let text = format!(
+                "current-context: c\nclusters:\n- name: k\n  cluster:\n    server: https://k:6443\n    certificate-authority: ca.crt\n    extensions:\n    - name: client.authentication.k8s.io/exec\n      extension: {{audience: prod, region: eu-west-1}}\n    - name: other\n      extension: {{x: 1}}\ncontexts:\n- name: c\n  context: {{cluster: k, user: u}}\nusers:\n- name: u\n  user:\n    exec:\n{exec}\n"
+            );
+            std::fs::write(dir.path().join("config"), text).unwrap();
+            let s = Settings {
+                kubeconfig_path: Some(dir.path().join("config").display().to_string()),
+                allow_exec_plugins: true,
+                ..Default::default()
+            };
+            resolve(&s, None).unwrap().connection.exec.expect("an exec plugin")
+        };
+        let p = write("      apiVersion: client.authentication.k8s.io/v1\n      command: bin/token-plugin\n      interactiveMode: IfAvailable\n      provideClusterInfo: true\n      env:\n      - {name: PROFILE, value: prod}");
+        assert_eq!(p.program, dir.path().join("bin/token-plugin"));
+        assert_eq!(p.env.len(), 1);
+        assert_eq!((p.env[0].0.as_str(), p.env[0].1.expose().as_str()), ("PROFILE", "prod"));
+        let input: Json = serde_json::from_str(&p.input).unwrap();
+        assert_eq!(
+            input,
+            serde_json::json!({
+                "apiVersion": "client.authentication.k8s.io/v1",
+                "kind": "ExecCredential",
+                "spec": {
+                    "interactive": false,
+                    "cluster": {
+                        "server": "https://k:6443",
+                        "certificate-authority-data": B64.encode(&ca),
+                        "config": {"audience": "prod", "region": "eu-west-1"}
+                    }
+                }
+            })
+        );
+        // Without provideClusterInfo the input holds no cluster; a bare name stays a name (PATH).
+        let q = write(
+            "      apiVersion: client.authentication.k8s.io/v1beta1\n      command: aws\n      args: [eks, get-token]",
+        );
+        assert_eq!(q.program, PathBuf::from("aws"));
+        let input: Json = serde_json::from_str(&q.input).unwrap();
+        assert_eq!(input["spec"], serde_json::json!({"interactive": false}));
+        assert_eq!(input["apiVersion"], "client.authentication.k8s.io/v1beta1");
+        assert_ne!(p.cache_key, q.cache_key);
+        // Debug output names the command only.
+        assert!(!format!("{q:?}").contains("get-token"), "{q:?}");
+    }
+
+    const V1: &str = "client.authentication.k8s.io/v1";
+
+    fn credential_json(status: Json) -> Vec<u8> {
+        serde_json::json!({"apiVersion": V1, "kind": "ExecCredential", "status": status}).to_string().into_bytes()
+    }
+
+    #[test]
+    fn exec_credentials_are_read_like_client_go_does() {
+        let c = parse_exec_credential(&credential_json(serde_json::json!({"token": "tok-123"})), V1).unwrap();
+        assert_eq!(c.token.as_ref().unwrap().expose(), "tok-123");
+        assert!(c.client_cert.is_none() && c.expires.is_none());
+        assert!(!format!("{c:?}").contains("tok-123"));
+        let (cert, key, _, _) = pair("client");
+        let c = parse_exec_credential(
+            &credential_json(serde_json::json!({"clientCertificateData": cert, "clientKeyData": key, "expirationTimestamp": "2030-01-02T03:04:05Z"})),
+            V1,
+        )
+        .unwrap();
+        assert!(c.token.is_none());
+        assert_eq!(c.client_cert.as_ref().unwrap().0.len(), 1);
+        assert_eq!(c.expires, Some(time::macros::datetime!(2030-01-02 03:04:05 UTC)));
+        assert!(!c.expired(time::macros::datetime!(2030-01-02 03:04:04 UTC)));
+        assert!(c.expired(time::macros::datetime!(2030-01-02 03:04:05 UTC)));
+
+        let (_, other_key, _, _) = pair("other");
+        let bad: Vec<(Vec<u8>, &str)> = vec![
+            (b"".to_vec(), "printed nothing on standard output"),
+            (b"token: secret-token-value".to_vec(), "something other than an ExecCredential in JSON on standard output (line 1, column 2)"),
+            (b"[\"secret-token-value\"]".to_vec(), "JSON that is not an ExecCredential object"),
+            (serde_json::json!({"apiVersion": V1, "kind": "Secret", "status": {"token": "secret-token-value"}}).to_string().into_bytes(), "printed a \"Secret\" instead of an ExecCredential"),
+            (serde_json::json!({"apiVersion": "client.authentication.k8s.io/v1beta1", "kind": "ExecCredential", "status": {"token": "secret-token-value"}}).to_string().into_bytes(), "answered with apiVersion \"client.authentication.k8s.io/v1beta1\", but the kubeconfig configures it with client.authentication.k8s.io/v1"),
+            (serde_json::json!({"apiVersion": V1, "kind": "ExecCredential"}).to_string().into_bytes(), "without a status"),
+            (credential_json(serde_json::json!({})), "holds neither a token nor clientCertificateData and clientKeyData"),
+            (credential_json(serde_json::json!({"token": 12345})), "status.token is not a string"),
+            (credential_json(serde_json::json!({"clientCertificateData": cert})), "only a client certificate or only a client key"),
+            (credential_json(serde_json::json!({"clientCertificateData": "junk", "clientKeyData": key})), "clientCertificateData that holds no PEM certificate"),
+            (credential_json(serde_json::json!({"clientCertificateData": cert, "clientKeyData": other_key})), "clientKeyData that does not belong to the client certificate"),
+            (credential_json(serde_json::json!({"token": "secret-token-value\nx"})), "token that holds characters an HTTP header cannot carry"),
+            (credential_json(serde_json::json!({"token": "secret-token-value", "expirationTimestamp": "tomorrow"})), "expirationTimestamp that is not an RFC 3339 time"),
+        ];
+        for (stdout, want) in bad {
+            let e = parse_exec_credential(&stdout, V1).expect_err(want);
+            assert!(e.contains(want), "{e} lacks {want:?}");
+            assert!(!e.contains("secret-token-value") && !e.contains("PRIVATE"), "{e}");
+        }
+    }
+
+    /// A plugin script in `dir`: `body` is shell run with `set -e`.
+    fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt as _;
+        let path = dir.join(name);
+        std::fs::write(&path, format!("#!/bin/sh\nset -e\n{body}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
+    /// A plugin for `program`, read from a kubeconfig in `dir`.
+    fn plugin(dir: &Path, command: &str, extra: &str) -> ExecPlugin {
+        std::fs::write(
+            dir.join("config"),
+            format!("current-context: c\nclusters:\n- name: k\n  cluster:\n    server: https://k:6443\ncontexts:\n- name: c\n  context: {{cluster: k, user: u}}\nusers:\n- name: u\n  user:\n    exec:\n      apiVersion: {V1}\n      command: {command}\n      interactiveMode: Never\n      provideClusterInfo: true\n{extra}\n"),
+        )
+        .unwrap();
+        let s = Settings {
+            kubeconfig_path: Some(dir.join("config").display().to_string()),
+            allow_exec_plugins: true,
+            ..Default::default()
+        };
+        resolve(&s, None).unwrap().connection.exec.expect("an exec plugin")
+    }
+
+    #[test]
+    fn exec_plugins_run_with_their_input_and_report_failures() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir(d.join("bin")).unwrap();
+        script(
+            &d.join("bin"),
+            "ok",
+            &format!(
+                "printf '%s' \"$KUBERNETES_EXEC_INFO\" > {info}\nprintf '%s %s %s' \"$1\" \"$2\" \"$PROFILE\" > {args}\necho '{{\"apiVersion\":\"{V1}\",\"kind\":\"ExecCredential\",\"status\":{{\"token\":\"tok-from-plugin\"}}}}'",
+                info = d.join("info").display(),
+                args = d.join("args").display()
+            ),
+        );
+        let p = plugin(d, "bin/ok", "      args: [eks, get-token]\n      env:\n      - {name: PROFILE, value: prod}");
+        let c = p.run(Duration::from_secs(20)).unwrap();
+        assert_eq!(c.token.unwrap().expose(), "tok-from-plugin");
+        let info: Json = serde_json::from_str(&std::fs::read_to_string(d.join("info")).unwrap()).unwrap();
+        assert_eq!(info["kind"], "ExecCredential");
+        assert_eq!(info["apiVersion"], V1);
+        assert_eq!(info["spec"]["interactive"], false);
+        assert_eq!(info["spec"]["cluster"]["server"], "https://k:6443");
+        assert_eq!(std::fs::read_to_string(d.join("args")).unwrap(), "eks get-token prod");
+
+        // A failure shows the plugin's standard error, never its standard output.
+        script(d, "fails", "echo '{\"status\":{\"token\":\"tok-printed-before-failing\"}}'\necho '  token expired: run `login` first\x07  ' >&2\nexit 3");
+        let e = plugin(d, "./fails", "").run(Duration::from_secs(20)).unwrap_err();
+        assert_eq!(e.summary(), "Kubeconfig exec plugin failed");
+        assert_eq!(e.setting_name(), Some("kubeconfig_path"));
+        let text = e.to_string();
+        assert!(text.contains("the exec plugin \"./fails\" of user \"u\" of the kubeconfig exited with status 3; it said:\ntoken expired: run `login` first"), "{text}");
+        assert!(!text.contains("tok-printed-before-failing") && !text.contains('\x07'), "{text}");
+        script(d, "silent", "exit 1");
+        let e = plugin(d, "./silent", "").run(Duration::from_secs(20)).unwrap_err();
+        assert!(e.to_string().contains("exited with status 1 and printed nothing on standard error"), "{e}");
+
+        // Not found: the install hint follows.
+        let hint = "      installHint: |\n        Install the plugin with: apt-get install token-helper";
+        let e = plugin(d, "no-such-token-helper-3f9a", hint).run(Duration::from_secs(20)).unwrap_err();
+        assert!(e.to_string().contains("cannot run: no executable \"no-such-token-helper-3f9a\" is on PATH\n\nInstall the plugin with: apt-get install token-helper"), "{e}");
+        let e = plugin(d, "bin/missing", "").run(Duration::from_secs(20)).unwrap_err();
+        assert!(
+            e.to_string().contains(&format!("cannot run: there is no executable {}", d.join("bin/missing").display())),
+            "{e}"
+        );
+        std::fs::write(d.join("plain"), "#!/bin/sh\n").unwrap();
+        let e = plugin(d, "./plain", "").run(Duration::from_secs(20)).unwrap_err();
+        assert!(e.to_string().contains("is not executable"), "{e}");
+
+        // Bad output names what is wrong.
+        script(d, "wrong-version", "echo '{\"apiVersion\":\"client.authentication.k8s.io/v1beta1\",\"kind\":\"ExecCredential\",\"status\":{\"token\":\"t\"}}'");
+        let e = plugin(d, "./wrong-version", "").run(Duration::from_secs(20)).unwrap_err();
+        assert!(e.to_string().contains("answered with apiVersion \"client.authentication.k8s.io/v1beta1\""), "{e}");
+
+        // A plugin that hangs is stopped at the limit.
+        script(d, "hangs", "sleep 30");
+        let started = Instant::now();
+        let e = plugin(d, "./hangs", "").run(Duration::from_millis(300)).unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+        assert!(e.to_string().contains("did not finish within 0.3s and was stopped"), "{e}");
+    }
+
+    #[test]
+    fn exec_credentials_are_kept_until_they_expire_or_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        // Prints a new token on each run (counted in a file) expiring at $EXPIRES.
+        script(
+            d,
+            "counting",
+            &format!(
+                "n=$(( $(cat {count} 2>/dev/null || echo 0) + 1 ))\necho $n > {count}\necho \"{{\\\"apiVersion\\\":\\\"{V1}\\\",\\\"kind\\\":\\\"ExecCredential\\\",\\\"status\\\":{{\\\"token\\\":\\\"tok-$n\\\"$EXPIRES}}}}\"",
+                count = d.join("count").display()
+            ),
+        );
+        let runs = || std::fs::read_to_string(d.join("count")).unwrap_or_default().trim().parse::<u32>().unwrap_or(0);
+        let token = |c: &Arc<ExecCredential>| c.token.as_ref().unwrap().expose().clone();
+        let limit = Duration::from_secs(20);
+
+        // No expiry: kept until refused.
+        let p = plugin(d, "./counting", "      env:\n      - {name: EXPIRES, value: ''}");
+        let first = exec_credential_within(&p, None, limit).unwrap();
+        let again = exec_credential_within(&p, None, limit).unwrap();
+        assert!(Arc::ptr_eq(&first, &again));
+        assert_eq!((token(&first), runs()), ("tok-1".to_string(), 1));
+        let fresh = exec_credential_within(&p, Some(&first), limit).unwrap();
+        assert_eq!((token(&fresh), runs()), ("tok-2".to_string(), 2));
+        // A refusal of the credential already replaced runs nothing.
+        let same = exec_credential_within(&p, Some(&first), limit).unwrap();
+        assert!(Arc::ptr_eq(&same, &fresh));
+        assert_eq!(runs(), 2);
+
+        // Expiring in an hour: kept; expired already: run every time.
+        let later = (time::OffsetDateTime::now_utc() + time::Duration::hours(1))
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap();
+        let p = plugin(
+            d,
+            "./counting",
+            &format!("      env:\n      - {{name: EXPIRES, value: ',\"expirationTimestamp\":\"{later}\"'}}"),
+        );
+        let a = exec_credential_within(&p, None, limit).unwrap();
+        let b = exec_credential_within(&p, None, limit).unwrap();
+        assert!(Arc::ptr_eq(&a, &b));
+        assert_eq!(runs(), 3);
+        let p = plugin(
+            d,
+            "./counting",
+            "      env:\n      - {name: EXPIRES, value: ',\"expirationTimestamp\":\"2020-01-01T00:00:00Z\"'}",
+        );
+        exec_credential_within(&p, None, limit).unwrap();
+        exec_credential_within(&p, None, limit).unwrap();
+        assert_eq!(runs(), 5);
+    }
+
+    #[test]
+    fn the_client_sends_the_plugin_credential() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let (cert, key, _, _) = pair("client");
+        let status = serde_json::json!({"clientCertificateData": cert, "clientKeyData": key, "token": "tok-client"});
+        script(
+            d,
+            "both",
+            &format!(
+                "printf '%s\\n' '{}'",
+                serde_json::json!({"apiVersion": V1, "kind": "ExecCredential", "status": status})
+            ),
+        );
+        let p = plugin(d, "./both", "");
+        let conn = Connection {
+            server: "https://k:6443".into(),
+            ca: None,
+            insecure: false,
+            token: None,
+            basic: None,
+            client_cert: None,
+            exec: Some(p),
+        };
+        let client = Client::new(&conn).unwrap();
+        let auth = client.auth(None).unwrap();
+        assert_eq!(auth.authorization.unwrap().expose(), "Bearer tok-client");
+        let credential = auth.credential.unwrap();
+        assert!(credential.client_cert.is_some());
+        // The same credential next time: the agent is reused.
+        let again = client.auth(None).unwrap();
+        assert!(Arc::ptr_eq(&credential, &again.credential.unwrap()));
     }
 
     #[test]
@@ -1580,6 +2523,32 @@ users:
             assert_eq!(e.setting_name(), Some(setting), "{e}");
             assert!(e.to_string().contains(text), "{e} lacks {text:?}");
         }
+    }
+
+    #[test]
+    fn forbidden_names_the_missing_rule() {
+        let forbidden = |verb, resource: &str, namespace: Option<&str>| KubeError::Forbidden {
+            host: "https://k".into(),
+            verb,
+            resource: resource.into(),
+            namespace: namespace.map(str::to_string),
+            message: "no".into(),
+        };
+        let e = forbidden("get", "kubeadmconfigs.bootstrap.cluster.x-k8s.io", Some("prod"));
+        assert_eq!(
+            e.to_string(),
+            "the API server at https://k does not allow get on kubeadmconfigs.bootstrap.cluster.x-k8s.io in namespace prod: no"
+        );
+        let hint = e.hint();
+        assert!(hint.starts_with("Grant the identity get on kubeadmconfigs (API group bootstrap.cluster.x-k8s.io) in namespace prod: a Role bound to it with a RoleBinding, with the rule apiGroups: [\"bootstrap.cluster.x-k8s.io\"], resources: [\"kubeadmconfigs\"], verbs: [\"get\"]. In all, the data source needs get and list on clusters"), "{hint}");
+        let hint = forbidden("list", "secrets", Some("prod")).hint();
+        assert!(
+            hint.contains("list on secrets (the core API group) in namespace prod")
+                && hint.contains("apiGroups: [\"\"]"),
+            "{hint}"
+        );
+        let hint = forbidden("get", "/apis/cluster.x-k8s.io", None).hint();
+        assert!(hint.starts_with("Grant the identity get on the non-resource URL /apis/cluster.x-k8s.io"), "{hint}");
     }
 
     #[test]

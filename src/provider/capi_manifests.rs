@@ -212,6 +212,25 @@ mod tests {
         assert!(validate(&config(&[("host", "https://x".into()), ("token", "t".into())])).is_empty());
         // Unknown connection values wait for the read.
         assert!(validate(&config(&[("host", Value::unknown())])).is_empty());
+        assert!(validate(&config(&[("kubeconfig", "x".into()), ("allow_exec_plugins", Value::unknown())])).is_empty());
+    }
+
+    #[test]
+    fn exec_plugins_need_allow_exec_plugins() {
+        let kubeconfig = "current-context: c\nclusters:\n- name: k\n  cluster: {server: 'https://k:6443'}\ncontexts:\n- name: c\n  context: {cluster: k, user: u}\nusers:\n- name: u\n  user:\n    exec: {apiVersion: client.authentication.k8s.io/v1, command: aws, interactiveMode: Never}\n";
+        let d = validate(&config(&[("kubeconfig", kubeconfig.into())]));
+        assert_eq!(d.0.len(), 1, "{d:?}");
+        assert_eq!(d.0[0].summary, "Kubeconfig exec plugin not allowed");
+        assert_eq!(d.0[0].path.as_ref().map(ToString::to_string).as_deref(), Some("kubeconfig"));
+        assert!(d.0[0].detail.contains("set allow_exec_plugins = true"), "{d:?}");
+        // Allowed: validation checks the block and runs nothing.
+        let allowed = config(&[("kubeconfig", kubeconfig.into()), ("allow_exec_plugins", Value::from(true))]);
+        assert!(validate(&allowed).is_empty());
+        assert!(kube_connection::settings(&allowed).allow_exec_plugins);
+        let always = kubeconfig.replace("Never", "Always");
+        let d = validate(&config(&[("kubeconfig", always.as_str().into()), ("allow_exec_plugins", Value::from(true))]));
+        assert_eq!(d.0[0].summary, "Invalid kubeconfig exec plugin", "{d:?}");
+        assert!(schema().block.attribute("allow_exec_plugins").is_some());
     }
 
     #[test]

@@ -16,7 +16,7 @@ use crate::tfplugin::schema::Attribute;
 use crate::tfplugin::value::Value;
 
 /// The connection attributes (all optional).
-pub const ATTRIBUTES: [&str; 8] = [
+pub const ATTRIBUTES: [&str; 9] = [
     "kubeconfig_path",
     "kubeconfig",
     "context",
@@ -25,6 +25,7 @@ pub const ATTRIBUTES: [&str; 8] = [
     "client_certificate",
     "client_key",
     "cluster_ca_certificate",
+    "allow_exec_plugins",
 ];
 
 /// The connection attributes' schema. `cluster` names the cluster the
@@ -32,7 +33,7 @@ pub const ATTRIBUTES: [&str; 8] = [
 pub fn attributes(cluster: &str) -> Vec<Attribute> {
     vec![
         Attribute::string("kubeconfig_path").optional().describe(&format!(
-            "Path of a kubeconfig file for {cluster} (`~` is expanded; relative paths inside it resolve from its directory). Supported: `server`, `certificate-authority(-data)`, `insecure-skip-tls-verify` (with a warning), `token`, `tokenFile`, `client-certificate(-data)`, `client-key(-data)`, `username`/`password`. Exec and auth-provider plugins are not run: use `token` or a client certificate instead. Conflicts with `kubeconfig`."
+            "Path of a kubeconfig file for {cluster} (`~` is expanded; relative paths inside it resolve from its directory). Supported: `server`, `certificate-authority(-data)`, `insecure-skip-tls-verify` (with a warning), `token`, `tokenFile`, `client-certificate(-data)`, `client-key(-data)`, `username`/`password`, and `exec` credential plugins when `allow_exec_plugins` is true. Auth-provider plugins are not supported: use an exec plugin, `token` or a client certificate instead. Conflicts with `kubeconfig`."
         )),
         Attribute::string("kubeconfig")
             .optional()
@@ -58,6 +59,10 @@ pub fn attributes(cluster: &str) -> Vec<Attribute> {
         Attribute::string("cluster_ca_certificate").optional().describe(
             "PEM CA certificate(s) the API server's certificate must chain to. Overrides the kubeconfig's; with neither, the public web roots are used.",
         ),
+        Attribute::bool("allow_exec_plugins").optional().describe(&format!(
+            "Run the kubeconfig user's `exec` credential plugin (for example `aws eks get-token` or `gke-gcloud-auth-plugin`) as kubectl does, when neither the kubeconfig's user nor `token` or `client_certificate` gives a credential. Default: `false`, and a kubeconfig that needs a plugin is refused, since the plugin is a program the kubeconfig names and it runs with the provider's environment. The plugin speaks `client.authentication.k8s.io/v1` or `v1beta1`: a `command` with a slash is a path (relative to the kubeconfig file's directory, or to Terraform's working directory for an inline `kubeconfig`), a bare name is looked up on `PATH`; `args` and `env` are passed; `KUBERNETES_EXEC_INFO` holds its input (with the cluster's server and CA when `provideClusterInfo` is true). It runs without a terminal (`interactiveMode: Always` is refused) and must finish within {}s; it must print a `token`, or `clientCertificateData` and `clientKeyData`. The credential is reused within one Terraform command until its `expirationTimestamp`, and fetched again once if the API server refuses it.",
+            kube::EXEC_PLUGIN_TIMEOUT.as_secs()
+        )),
     ]
 }
 
@@ -76,6 +81,7 @@ pub fn settings(config: &Value) -> Settings {
         client_certificate: string(config, "client_certificate"),
         client_key: string(config, "client_key").map(Sensitive::new),
         cluster_ca_certificate: string(config, "cluster_ca_certificate"),
+        allow_exec_plugins: config.get("allow_exec_plugins").as_bool().unwrap_or(false),
     }
 }
 
