@@ -28,6 +28,7 @@ bash scripts/install-moto.sh
 bash scripts/install-s3s.sh
 bash scripts/install-kubernetes.sh
 bash scripts/install-capi-crds.sh
+bash scripts/install-cabpk-types.sh
 # Installers link terraform, moto_server and s3s-fs into .tools/bin when the machine has none.
 export PATH="$PWD/.tools/bin:$PATH"
 

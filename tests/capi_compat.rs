@@ -268,6 +268,7 @@ fn cases() -> Vec<Case> {
         });
 
         // KubeadmControlPlane: the first machine, Cluster not initialized.
+        // KCP turns on ControlPlaneKubeletLocalMode for Kubernetes 1.31 to 1.35.
         let (kcp_timeout, etcd) = if v2 {
             ("4m0s", "etcd {\n      extra_args = { \"quota-backend-bytes\" = \"8589934592\" }\n    }")
         } else {
@@ -301,6 +302,7 @@ fn cases() -> Vec<Case> {
     controller_manager {{
       extra_args = {{ "cloud-provider" = "external" }}
     }}
+    feature_gates = {{ ControlPlaneKubeletLocalMode = true }}
     {etcd}"#
                     )
                 ),

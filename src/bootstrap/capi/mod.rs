@@ -39,7 +39,7 @@ use serde_yaml_ng::Value;
 pub use spec::{ClusterPart, ConfigSpec, Doc, NodeName, NodePart, Pass, Target, UNINITIALIZED_TAINT};
 use yaml::{at, at_str, Walker};
 
-use crate::bootstrap::node::{KubeadmPatches, Role};
+use crate::bootstrap::node::{KubeadmPatches, KubernetesVersion, Role};
 
 /// Secret name → key → value (plain text), for `contentFrom` and `passwdFrom`.
 pub type Secrets = BTreeMap<String, BTreeMap<String, String>>;
@@ -388,6 +388,35 @@ fn read_objects(m: &mut Manifests, objects: &[Object], secrets: &Secrets) {
     } else {
         None
     };
+
+    if source.kind == "KubeadmControlPlane" {
+        kcp_default_feature_gates(m, at_str(&source.value, "spec.version"));
+    }
+}
+
+/// The kubeadm feature gate KubeadmControlPlane turns on in the
+/// KubeadmConfigs it creates for Kubernetes 1.31 to 1.35: the kubelet of a
+/// control-plane node talks to the API server on its own node.
+pub const KCP_KUBELET_LOCAL_MODE_GATE: &str = "ControlPlaneKubeletLocalMode";
+
+/// KubeadmControlPlane's defaulting of the configs it creates: from 1.31,
+/// where kubeadm added the gate, up to 1.35 (from 1.36 on KCP leaves it
+/// out: the behaviour is no longer behind a gate),
+/// `ControlPlaneKubeletLocalMode` is on unless the `clusterConfiguration`
+/// names it. KCP decides by its own `spec.version`, and so does this. Only `kubeadm init` reads it from the node's config
+/// (joins take the cluster's). A spec with neither cluster nor init
+/// configuration, whose role no Cluster status tells, is left alone: it
+/// describes a join, and a cluster configuration would make it ambiguous.
+fn kcp_default_feature_gates(m: &mut Manifests, version: Option<&str>) {
+    let Some(v) = version.and_then(|v| KubernetesVersion::parse(v).ok()) else { return };
+    if !(31..36).contains(&v.minor) {
+        return;
+    }
+    if m.spec.cluster.is_none() && m.spec.init.is_none() && m.initialized.is_none() {
+        return;
+    }
+    let cluster = m.spec.cluster.get_or_insert_with(ClusterPart::default);
+    cluster.feature_gates.entry(KCP_KUBELET_LOCAL_MODE_GATE.to_string()).or_insert(true);
 }
 
 /// Whether the Cluster's status says the control plane is initialized.
@@ -448,10 +477,8 @@ impl Manifests {
         let mut docs: BTreeMap<&'static str, Map<String, Json>> = BTreeMap::new();
         let node_doc = if role == Role::Init { Doc::Init } else { Doc::Join };
         let mut passes: Vec<&Pass> = r.node.passes.iter().collect();
-        if role == Role::Init {
-            if let Some(c) = &self.spec.cluster {
-                passes.extend(c.passes.iter());
-            }
+        if let Some(c) = &self.spec.cluster {
+            passes.extend(if role == Role::Init { c.passes.iter() } else { c.join_passes.iter() });
         }
         if let NodeName::Literal(name) = &r.node.name {
             let value = Json::String(name.clone());

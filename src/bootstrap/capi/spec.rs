@@ -123,6 +123,10 @@ pub struct ClusterPart {
     /// came from (for the warning on kubeadm APIs without the field).
     pub certificate_validity: Option<(GoDuration, String)>,
     pub passes: Vec<Pass>,
+    /// Passes for the `JoinConfiguration` of a node that joins: what Cluster
+    /// API's conversion to v1beta2 copies from the cluster configuration
+    /// into `joinConfiguration` (v1beta1's `apiServer.timeoutForControlPlane`).
+    pub join_passes: Vec<Pass>,
 }
 
 /// Everything one KubeadmConfigSpec says.
@@ -551,10 +555,21 @@ impl SpecReader<'_, '_> {
                             "it moved to initConfiguration.timeouts.controlPlaneComponentHealthCheckSeconds",
                         );
                     } else if let Some(d) = self.duration(val, &p) {
+                        let v1beta3 = target(Doc::Cluster, &["apiServer", "timeoutForControlPlane"], json!(d));
                         c.passes.push(Pass {
                             source: p.clone(),
-                            v1beta3: Ok(target(Doc::Cluster, &["apiServer", "timeoutForControlPlane"], json!(d))),
+                            v1beta3: Ok(v1beta3.clone()),
                             v1beta4: Ok(target(Doc::Init, &["timeouts", "controlPlaneComponentHealthCheck"], json!(d))),
+                        });
+                        // Cluster API's conversion gives joins the same wait,
+                        // as kubeadm's own v1beta3 conversion does. A v1beta3
+                        // join has no such field (it reads the cluster's
+                        // ClusterConfiguration), and a joining node renders
+                        // no ClusterConfiguration: nothing lands there.
+                        c.join_passes.push(Pass {
+                            source: p.clone(),
+                            v1beta3: Ok(v1beta3),
+                            v1beta4: Ok(target(Doc::Join, &["timeouts", "controlPlaneComponentHealthCheck"], json!(d))),
                         });
                     }
                 }

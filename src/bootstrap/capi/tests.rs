@@ -299,3 +299,78 @@ fn certificate_validity_days_become_a_duration() {
         m.findings
     );
 }
+
+fn kcp(version: &str, cluster_configuration: &str) -> String {
+    format!(
+        r#"
+apiVersion: controlplane.cluster.x-k8s.io/v1beta2
+kind: KubeadmControlPlane
+metadata:
+  name: cp
+spec:
+  version: {version}
+  kubeadmConfigSpec:
+    clusterConfiguration: {cluster_configuration}
+    initConfiguration:
+      nodeRegistration:
+        kubeletExtraArgs:
+        - name: cloud-provider
+          value: external
+"#
+    )
+}
+
+#[test]
+fn kubeadm_control_plane_turns_on_kubelet_local_mode_from_1_31_to_1_35() {
+    let gates = |text: &str| parse_ok(text).spec.cluster.map(|c| c.feature_gates).unwrap_or_default();
+    let on = BTreeMap::from([(KCP_KUBELET_LOCAL_MODE_GATE.to_string(), true)]);
+    for version in ["v1.31.4", "1.33.0", "v1.35.2"] {
+        assert_eq!(gates(&kcp(version, "{}")), on, "{version}");
+    }
+    for version in ["v1.30.8", "v1.36.0"] {
+        assert_eq!(gates(&kcp(version, "{}")), BTreeMap::new(), "{version}");
+    }
+    // The spec's own value stays, as KCP leaves it.
+    let off = gates(&kcp("v1.31.4", "{featureGates: {ControlPlaneKubeletLocalMode: false, EtcdLearnerMode: true}}"));
+    assert_eq!(off.get(KCP_KUBELET_LOCAL_MODE_GATE), Some(&false));
+    assert_eq!(off.get("EtcdLearnerMode"), Some(&true));
+    // It reaches the init node's cluster configuration only.
+    let m = parse_ok(&kcp("v1.31.4", "{}"));
+    assert_eq!(m.inferred_role(), Ok(Role::Init));
+    // A KubeadmConfig is CABPK's alone: nothing is added.
+    let config = "apiVersion: bootstrap.cluster.x-k8s.io/v1beta2\nkind: KubeadmConfig\nmetadata: {name: n}\nspec:\n  clusterConfiguration: {}\n  initConfiguration: {}\n";
+    assert_eq!(gates(config), BTreeMap::new());
+}
+
+#[test]
+fn v1beta1_control_plane_timeout_reaches_joins_too() {
+    let text = r#"
+apiVersion: bootstrap.cluster.x-k8s.io/v1beta1
+kind: KubeadmConfig
+metadata: {name: cp-1}
+spec:
+  clusterConfiguration:
+    apiServer:
+      timeoutForControlPlane: 4m0s
+  joinConfiguration:
+    controlPlane: {}
+"#;
+    let m = parse_ok(text);
+    let patch = |p: &Option<String>| p.as_deref().map(|t| serde_json::from_str::<Json>(t).unwrap());
+    // kubeadm v1beta4: the join waits as long as init does, as Cluster API's conversion has it.
+    let r4 = m.resolve(Role::ControlPlane, true);
+    assert!(r4.findings.is_empty(), "{:?}", r4.findings);
+    assert_eq!(patch(&r4.patches.join_configuration).unwrap()["timeouts"]["controlPlaneComponentHealthCheck"], "4m0s");
+    assert_eq!(r4.patches.cluster_configuration, None);
+    let init = m.resolve(Role::Init, true);
+    assert_eq!(
+        patch(&init.patches.init_configuration).unwrap()["timeouts"]["controlPlaneComponentHealthCheck"],
+        "4m0s"
+    );
+    assert_eq!(init.patches.join_configuration, None);
+    // kubeadm v1beta3: a join has no such field and reads the cluster's; nothing to warn about.
+    let r3 = m.resolve(Role::ControlPlane, false);
+    assert!(r3.findings.is_empty(), "{:?}", r3.findings);
+    assert_eq!(r3.patches.join_configuration, None);
+    assert_eq!(r3.patches.cluster_configuration, None);
+}
