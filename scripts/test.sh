@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: formatting, lints, unit tests, protocol tests, the
 # acceptance tests against Terraform 1.0.3, 1.15.5, the one on PATH and
-# OpenTofu, and
+# OpenTofu, the Go acceptance suite written with terraform-plugin-testing, and
 # the real-Kubernetes tests (every rendered kubeadm config judged by real
 # kubeadm; a cluster brought up from rendered nodes). Installs what they run
 # first: the pinned Terraform versions, moto and s3s-fs, the Ignition tools,
@@ -36,3 +36,6 @@ cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
 # Benchmarks are compiled by clippy above and run on demand (cargo bench).
 cargo test --locked
+# The Go acceptance suite users would write (terraform-plugin-testing), on the
+# release binary tests/release.rs built, with Terraform and OpenTofu.
+bash scripts/test-plugin-testing.sh
