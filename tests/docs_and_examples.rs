@@ -42,6 +42,7 @@ fn docs_are_current() {
         "docs/guides/day-2.md",
         "docs/guides/bring-your-own-ca.md",
         "docs/guides/bootstrap-a-cluster-on-aws.md",
+        "docs/guides/testing-modules.md",
         "CHANGELOG.md",
     ] {
         assert!(repo_root().join(page).is_file(), "{page} is missing");
@@ -170,4 +171,41 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
             std::fs::copy(entry.path(), &target).unwrap();
         }
     }
+}
+
+/// Every code block of the module-testing guide that names its source
+/// (`<!-- snippet: PATH -->` on the line before) still appears in that file,
+/// line for line (leading whitespace aside), so the guide cannot drift from
+/// the tests it was copied from.
+#[test]
+fn testing_guide_snippets_come_from_the_tests() {
+    let guide = read("docs/guides/testing-modules.md");
+    let normalize = |text: &str| text.lines().map(str::trim_start).collect::<Vec<_>>().join("\n");
+    let mut checked = 0;
+    let mut lines = guide.lines().peekable();
+    while let Some(line) = lines.next() {
+        let Some(path) = line.trim().strip_prefix("<!-- snippet:").and_then(|r| r.strip_suffix("-->")) else {
+            continue;
+        };
+        let path = path.trim();
+        let fence = lines.next().unwrap_or_default();
+        assert!(fence.starts_with("```"), "the snippet from {path} must follow its marker directly, found {fence:?}");
+        let mut block = Vec::new();
+        for l in lines.by_ref() {
+            if l.starts_with("```") {
+                break;
+            }
+            block.push(l);
+        }
+        let snippet = normalize(&block.join("\n"));
+        assert!(!snippet.trim().is_empty(), "an empty snippet from {path}");
+        let source = normalize(&read(path));
+        assert!(
+            source.contains(&snippet),
+            "docs/guides/testing-modules.md quotes {path}, which no longer holds:\n{}",
+            block.join("\n")
+        );
+        checked += 1;
+    }
+    assert!(checked >= 10, "only {checked} snippets found in the guide");
 }
