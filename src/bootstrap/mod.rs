@@ -14,4 +14,5 @@ pub mod node;
 pub mod pki;
 pub mod secret;
 pub mod store;
+pub mod timestamp;
 pub mod token;

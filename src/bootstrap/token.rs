@@ -25,6 +25,7 @@ use time::OffsetDateTime;
 
 use crate::bootstrap::duration::GoDuration;
 use crate::bootstrap::secret::Sensitive;
+pub use crate::bootstrap::timestamp::format_rfc3339;
 
 /// Length of the public token id.
 pub const TOKEN_ID_LEN: usize = 6;
@@ -378,37 +379,6 @@ pub fn expires_at(now: OffsetDateTime, ttl: GoDuration) -> Result<Option<OffsetD
         .ok_or_else(out_of_range)?;
     let truncated = at.replace_nanosecond(0).map_err(|_| out_of_range())?;
     Ok(Some(truncated))
-}
-
-/// Formats a moment as RFC 3339 in UTC with a `Z` suffix and no fractional
-/// seconds, e.g. `2026-01-02T15:04:05Z` (the form kubeadm writes).
-/// Sub-second parts are dropped.
-pub fn format_rfc3339(at: OffsetDateTime) -> String {
-    let ts = at.unix_timestamp();
-    let days = ts.div_euclid(86_400);
-    let secs_of_day = ts.rem_euclid(86_400);
-    let (year, month, day) = civil_from_days(days);
-    let (h, m, s) = (secs_of_day / 3600, (secs_of_day % 3600) / 60, secs_of_day % 60);
-    let sign = if year < 0 { "-" } else { "" };
-    format!("{sign}{:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}Z", year.unsigned_abs())
-}
-
-/// Converts a count of days since 1970-01-01 to a proleptic Gregorian
-/// (year, month, day), using whole 400-year eras so it works for any date
-/// the `time` crate can hold.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    // Shift the epoch to 0000-03-01 so leap days fall at the end of a year.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let mp = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    // month is in 1..=12 and day in 1..=31 by construction.
-    (year, month as u32, day as u32)
 }
 
 /// True when a token should be replaced: it has an expiry and `now` is at

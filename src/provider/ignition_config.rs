@@ -29,7 +29,7 @@ use super::{Clock, ProviderData};
 use crate::bootstrap::duration::GoDuration;
 use crate::bootstrap::node::{IgnitionVersion, NodeSpec, Role};
 use crate::bootstrap::store::{ObjectStore, Probe, StoreError};
-use crate::bootstrap::token::format_rfc3339;
+use crate::bootstrap::timestamp::{format_rfc3339, parse_rfc3339};
 use crate::bootstrap::{artifacts, ignition, kubeadm};
 use crate::tfplugin::diag::{AttrPath, Diagnostic, Diagnostics};
 use crate::tfplugin::framework::{DataSource, Plan, Private, Resource};
@@ -518,10 +518,6 @@ async fn presign(
 
 // ---- the replacement clock (`rendered_at`, `replace_at`) ----------------------
 
-fn parse_time(v: &Value) -> Option<OffsetDateTime> {
-    OffsetDateTime::parse(v.as_str()?, &time::format_description::well_known::Rfc3339).ok()
-}
-
 fn parse_duration(v: &Value) -> Option<GoDuration> {
     v.as_str().and_then(|s| GoDuration::parse(s).ok())
 }
@@ -547,7 +543,7 @@ fn replace_at(rendered_at: Option<OffsetDateTime>, replace_after: Option<GoDurat
 /// set; the plan then re-renders it.
 fn refresh_clock(state: &mut Value, now: OffsetDateTime) {
     let replace_after = parse_duration(state.get("replace_after"));
-    match parse_time(state.get("rendered_at")) {
+    match state.get("rendered_at").as_str().and_then(parse_rfc3339) {
         None => {
             let now = now.replace_nanosecond(0).unwrap_or(now);
             state.set("rendered_at", Value::from(format_rfc3339(now)));
@@ -572,7 +568,7 @@ fn plan_clock(plan: &mut Plan, now: OffsetDateTime, diags: &mut Diagnostics) {
         plan.planned.set("replace_at", if configured.is_null() { Value::Null } else { Value::unknown() });
         return;
     };
-    let rendered_at = parse_time(prior.get("rendered_at"));
+    let rendered_at = prior.get("rendered_at").as_str().and_then(parse_rfc3339);
     let marked = prior.get("replace_at").is_null() && !prior.get("replace_after").is_null();
     let due = rendered_at.zip(parse_duration(&configured)).and_then(|(t, d)| due_at(t, d));
     if let Some(due) = due.filter(|at| marked && now >= *at) {
@@ -604,7 +600,7 @@ fn apply_clock(state: &mut Value, planned: &Value, config: &Value, now: OffsetDa
         v if v.is_unknown() => Value::from(format_rfc3339(now)),
         v => v.clone(),
     };
-    let at = replace_at(parse_time(&rendered_at), parse_duration(config.get("replace_after")));
+    let at = replace_at(rendered_at.as_str().and_then(parse_rfc3339), parse_duration(config.get("replace_after")));
     state.set("rendered_at", rendered_at);
     state.set("replace_at", at);
 }
@@ -921,7 +917,7 @@ mod tests {
     }
 
     fn at(s: &str) -> OffsetDateTime {
-        OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).unwrap()
+        parse_rfc3339(s).unwrap()
     }
 
     /// A worker (or `role`) of cluster `prod` with a real CA and `token`.

@@ -27,7 +27,7 @@ use crate::bootstrap::duration::GoDuration;
 use crate::bootstrap::node::KubernetesVersion;
 use crate::bootstrap::pki::{self, KeyAlgorithm};
 use crate::bootstrap::secret::Sensitive;
-use crate::bootstrap::token::format_rfc3339;
+use crate::bootstrap::timestamp::{format_rfc3339, parse_rfc3339};
 use crate::tfplugin::diag::{AttrPath, Diagnostic, Diagnostics};
 use crate::tfplugin::framework::{EphemeralResource, Opened, Plan, Private, Resource};
 use crate::tfplugin::planning;
@@ -413,10 +413,6 @@ fn validate_config(config: &Value, now: OffsetDateTime, resource: bool, diags: &
     }
 }
 
-fn parse_time(s: &str) -> Option<OffsetDateTime> {
-    OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
-}
-
 /// `resource "kubeadm_kubeconfig"`.
 pub struct KubeconfigResource {
     clock: Clock,
@@ -491,7 +487,7 @@ impl Resource<ProviderData> for KubeconfigResource {
         let text = |name: &str| state.get(name).as_str();
         let renew_before = text("renew_before").and_then(|s| GoDuration::parse(s).ok());
         let due = text("expires_at")
-            .and_then(parse_time)
+            .and_then(parse_rfc3339)
             .is_some_and(|at| admin::needs_renewal((self.clock)(), at, renew_before));
         // Like time_rotating: gone, so the next apply issues a new one.
         (!due).then(|| state.clone())
