@@ -16,3 +16,4 @@ pub mod secret;
 pub mod store;
 pub mod timestamp;
 pub mod token;
+pub mod yaml;

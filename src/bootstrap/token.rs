@@ -26,6 +26,7 @@ use time::OffsetDateTime;
 use crate::bootstrap::duration::GoDuration;
 use crate::bootstrap::secret::Sensitive;
 pub use crate::bootstrap::timestamp::format_rfc3339;
+use crate::bootstrap::yaml;
 
 /// Length of the public token id.
 pub const TOKEN_ID_LEN: usize = 6;
@@ -441,9 +442,9 @@ pub fn secret_manifest(
     for (key, value) in &data {
         out.push_str("  ");
         out.push_str(&yaml_key(key));
-        out.push_str(": \"");
-        out.push_str(&engine.encode(value.as_bytes()));
-        out.push_str("\"\n");
+        out.push_str(": ");
+        out.push_str(&yaml::quoted(&engine.encode(value.as_bytes())));
+        out.push('\n');
     }
     out.push_str("kind: Secret\n");
     out.push_str("metadata:\n");
@@ -461,8 +462,8 @@ pub fn secret_manifest(
 
 /// Writes a mapping key or simple value as a plain YAML scalar when it is
 /// a letter followed by letters, digits, `.`, `_` or `-` (such text cannot
-/// be read as anything but a string), and as a double-quoted scalar with
-/// escapes otherwise.
+/// be read as anything but a string), and as a double-quoted scalar
+/// ([`yaml::quoted`]) otherwise.
 fn yaml_key(text: &str) -> String {
     let mut bytes = text.bytes();
     let plain = matches!(bytes.next(), Some(b) if b.is_ascii_alphabetic())
@@ -472,25 +473,10 @@ fn yaml_key(text: &str) -> String {
             "true" | "false" | "yes" | "no" | "on" | "off" | "null" | "y" | "n"
         );
     if plain {
-        return text.to_owned();
+        text.to_owned()
+    } else {
+        yaml::quoted(text)
     }
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{FEFF}') => {
-                out.push_str(&format!("\\u{:04X}", u32::from(c)));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 #[cfg(test)]

@@ -5,15 +5,16 @@
 //! numbers; a general YAML 1.2 emitter leaves those unquoted. This writer
 //! therefore emits a string plain only when it is unambiguous under both
 //! YAML 1.1 and 1.2, and double-quotes (with escapes, ASCII only) everything
-//! else. Key order is the order of the JSON object, so the output is as
-//! deterministic as the value.
+//! else; those scalar rules live in [`crate::bootstrap::yaml`]. Key order is
+//! the order of the JSON object, so the output is as deterministic as the
+//! value.
 //!
 //! Plain domain code: nothing here may depend on tonic, prost, msgpack or the
 //! Terraform plugin protocol.
 
-use std::fmt::Write as _;
-
 use serde_json::{Map, Value};
+
+pub use crate::bootstrap::yaml::string;
 
 /// Writes one YAML document (no leading `---`) for `value`.
 pub fn document(value: &Value) -> String {
@@ -92,81 +93,6 @@ fn scalar(value: &Value) -> String {
         Value::Array(_) => "[]".to_string(),
         Value::Object(_) => "{}".to_string(),
     }
-}
-
-/// A string as a plain scalar when that is safe, else double-quoted.
-pub fn string(s: &str) -> String {
-    if is_safe_plain(s) {
-        return s.to_string();
-    }
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            ' '..='~' => out.push(c),
-            c if (c as u32) <= 0xFFFF => {
-                let _ = write!(out, "\\u{:04X}", c as u32);
-            }
-            c => {
-                let _ = write!(out, "\\U{:08X}", c as u32);
-            }
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// Words YAML 1.1 or 1.2 read as booleans or null.
-const RESERVED_WORDS: [&str; 10] = ["y", "yes", "n", "no", "true", "false", "on", "off", "null", "~"];
-
-/// True when `s` reads back as the same string under YAML 1.1 and 1.2 as a
-/// plain scalar: a conservative character set, no indicator at the start, no
-/// trailing `:`, not a boolean/null word and nothing number- or date-like.
-fn is_safe_plain(s: &str) -> bool {
-    let bytes = s.as_bytes();
-    let Some(&first) = bytes.first() else {
-        return false;
-    };
-    if !(first.is_ascii_alphanumeric() || first == b'/' || first == b'_') || s.ends_with(':') {
-        return false;
-    }
-    if !bytes.iter().all(|b| b.is_ascii_alphanumeric() || b"-_./:=,+@".contains(b)) {
-        return false;
-    }
-    if RESERVED_WORDS.iter().any(|w| s.eq_ignore_ascii_case(w)) {
-        return false;
-    }
-    !looks_numeric(s)
-}
-
-/// Integers (any base, with `_`), floats, `inf`/`nan`, sexagesimal numbers
-/// and dates: anything a YAML 1.1 or 1.2 resolver might not keep a string.
-fn looks_numeric(s: &str) -> bool {
-    let t: String = s.chars().filter(|c| *c != '_').collect();
-    let lower = t.to_ascii_lowercase();
-    if t.parse::<i128>().is_ok() || t.parse::<f64>().is_ok() {
-        return true;
-    }
-    for (prefix, radix) in [("0x", 16), ("0o", 8), ("0b", 2)] {
-        if let Some(digits) = lower.strip_prefix(prefix) {
-            if !digits.is_empty() && digits.chars().all(|c| c.is_digit(radix)) {
-                return true;
-            }
-        }
-    }
-    let first_digit = t.as_bytes().first().is_some_and(u8::is_ascii_digit);
-    // 1:20, 190:20:30.15 (YAML 1.1 base 60)
-    if first_digit && t.contains(':') && t.chars().all(|c| c.is_ascii_digit() || c == ':' || c == '.') {
-        return true;
-    }
-    // 2001-12-14, 2001-12-14t21:59:43.10-05:00
-    let b = t.as_bytes();
-    b.len() >= 8 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-'
 }
 
 #[cfg(test)]
