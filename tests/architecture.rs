@@ -1,6 +1,7 @@
 //! The three layers depend one way: `tfplugin` (protocol) and `bootstrap`
 //! (domain) know nothing of each other or of `provider`; only `provider`
-//! joins them. This test reads the sources and fails on a wrong-way import.
+//! joins them. `cli` (the operator's commands) uses them all and none of them
+//! uses it. This test reads the sources and fails on a wrong-way import.
 
 use std::path::{Path, PathBuf};
 
@@ -54,4 +55,11 @@ fn protocol_layer_knows_no_domain() {
 #[test]
 fn domain_layer_knows_no_protocol() {
     forbid("bootstrap", &["crate::tfplugin", "crate::provider", "tonic", "prost", "rmp", "rmpv", "msgpack"]);
+}
+
+#[test]
+fn no_layer_knows_the_cli() {
+    for layer in ["tfplugin", "bootstrap", "provider"] {
+        forbid(layer, &["crate::cli"]);
+    }
 }

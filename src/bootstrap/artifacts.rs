@@ -1,6 +1,6 @@
 //! Kubernetes artifacts fetched at boot: the version manifest format, reading
-//! it, and turning it (or a list of URLs) into files the node fetches and
-//! checks against their SHA-512.
+//! and writing it, and turning it (or a list of URLs) into files the node
+//! fetches and checks against their SHA-512.
 //!
 //! The manifest (one per Kubernetes version, e.g. `…/v1.31.4/manifest.json`):
 //!
@@ -28,7 +28,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::node::{KubernetesVersion, OperatingSystem, RemoteFile};
 
@@ -63,19 +63,23 @@ pub enum ArtifactError {
     BadFile(String),
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+/// One file of a version manifest. Written, `archive` appears only when
+/// true and `extractTo` only when set.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ManifestFile {
     pub name: String,
     pub url: String,
     pub sha512: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub archive: bool,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extract_to: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+/// A version manifest, as read by the provider and written by
+/// `terraform-provider-kubeadm artifacts`.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Manifest {
     pub kubernetes_version: String,

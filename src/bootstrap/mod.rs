@@ -3,7 +3,6 @@
 
 pub mod admin_kubeconfig;
 pub mod artifacts;
-pub mod artifacts_tool;
 pub mod capi;
 pub mod duration;
 pub mod health;

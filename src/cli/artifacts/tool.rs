@@ -1,10 +1,11 @@
 //! The work behind `terraform-provider-kubeadm artifacts`: building a version
-//! manifest (the format [`super::artifacts`] reads) from a directory of
+//! manifest (the [`Manifest`] the provider reads) from a directory of
 //! binaries, mirroring the binaries from an upstream release location with
 //! their published checksums checked, and uploading a directory and its
 //! manifest to S3 or another directory.
 //!
-//! Domain code, reusable alone: it must not depend on the plugin protocol
+//! The options arrive already read from the command line ([`super`]). This
+//! part uses the domain (`crate::bootstrap`) only: never the plugin protocol
 //! (tonic, prost, msgpack), `crate::tfplugin` or `crate::provider`.
 
 use std::collections::BTreeSet;
@@ -12,13 +13,12 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Serialize;
 use sha2::{Digest, Sha256, Sha512};
 
-use super::artifacts::Manifest;
-use super::node::KubernetesVersion;
-use super::store::s3::{S3Settings, S3Store};
-use super::store::{ObjectStore, StoreError};
+use crate::bootstrap::artifacts::{Manifest, ManifestFile};
+use crate::bootstrap::node::KubernetesVersion;
+use crate::bootstrap::store::s3::{S3Settings, S3Store};
+use crate::bootstrap::store::{ObjectStore, StoreError};
 
 /// The manifest's file name inside an artifacts directory.
 pub const MANIFEST_FILE: &str = "manifest.json";
@@ -71,32 +71,6 @@ fn io_error<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error)
     move |source| ToolError::Io { op, path: path.display().to_string(), source }
 }
 
-/// One entry of a version manifest, as written.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ManifestEntry {
-    pub name: String,
-    pub url: String,
-    pub sha512: String,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub archive: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub extract_to: Option<String>,
-    /// The file in the artifacts directory.
-    #[serde(skip)]
-    pub file: String,
-    #[serde(skip)]
-    pub size: u64,
-}
-
-/// A version manifest, as written.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct VersionManifest {
-    pub kubernetes_version: String,
-    pub files: Vec<ManifestEntry>,
-}
-
 /// What `build` is asked for.
 #[derive(Debug, Clone)]
 pub struct BuildOptions {
@@ -116,7 +90,9 @@ pub struct BuildOptions {
 #[derive(Debug, Clone)]
 pub struct Built {
     pub path: PathBuf,
-    pub manifest: VersionManifest,
+    pub manifest: Manifest,
+    /// The size in bytes of each of `manifest.files`, in the same order.
+    pub sizes: Vec<u64>,
     /// Files in the directory that are not in the manifest.
     pub skipped: Vec<String>,
 }
@@ -283,7 +259,8 @@ pub fn build(opts: &BuildOptions) -> Result<Built, ToolError> {
     let skipped: Vec<String> =
         listing.iter().filter(|f| !files.contains(f) && **f != out_name && !is_side_file(f)).cloned().collect();
 
-    let mut entries: Vec<ManifestEntry> = Vec::new();
+    let mut entries: Vec<ManifestFile> = Vec::new();
+    let mut sizes: Vec<u64> = Vec::new();
     let mut names = BTreeSet::new();
     for file in &files {
         if !is_plain_name(file) {
@@ -314,7 +291,8 @@ pub fn build(opts: &BuildOptions) -> Result<Built, ToolError> {
             Some(b) => format!("{b}/{file}"),
             None => file.clone(),
         };
-        entries.push(ManifestEntry { name, url, sha512, archive, extract_to, file: file.clone(), size });
+        entries.push(ManifestFile { name, url, sha512, archive, extract_to });
+        sizes.push(size);
     }
     for needed in ["kubeadm", "kubelet"] {
         if !names.contains(needed) {
@@ -326,14 +304,14 @@ pub fn build(opts: &BuildOptions) -> Result<Built, ToolError> {
         }
     }
 
-    let manifest = VersionManifest { kubernetes_version: opts.version.to_string(), files: entries };
+    let manifest = Manifest { kubernetes_version: opts.version.to_string(), files: entries };
     let mut bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| ToolError::Manifest(e.to_string()))?;
     bytes.push(b'\n');
     // Read it back exactly as the provider will.
     Manifest::parse(&bytes, &out.display().to_string(), &opts.version)
         .map_err(|e| ToolError::Manifest(e.to_string()))?;
     write_atomically(&out, &bytes, 0o644)?;
-    Ok(Built { path: out, manifest, skipped })
+    Ok(Built { path: out, manifest, sizes, skipped })
 }
 
 /// What `mirror` is asked for.
