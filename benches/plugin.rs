@@ -16,14 +16,17 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Instant;
 
 use base64::Engine as _;
 use hyper_util::rt::TokioIo;
 use prost::Message as _;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use rustls::pki_types::ServerName;
 use support::{median, ms, percentile};
 use terraform_provider_kubeadm::tfplugin::proto::{plugin, tfplugin6};
+use terraform_provider_kubeadm::tfplugin::test_client::{
+    terraform_like_client, terraform_like_identity as terraform_identity, ClientIdentity as Identity,
+};
 use tonic::transport::{Channel, Endpoint, Uri};
 
 const BIN: &str = env!("CARGO_BIN_EXE_terraform-provider-kubeadm");
@@ -33,53 +36,8 @@ const WARM_CALLS: usize = 20;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// A client certificate like go-plugin's AutoMTLS one: self-signed ECDSA
-/// P-521 CA, CN=localhost, O=HashiCorp.
-struct Identity {
-    cert: CertificateDer<'static>,
-    key: PrivateKeyDer<'static>,
-    pem: String,
-}
-
-fn terraform_identity() -> Identity {
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512).expect("P-521 key");
-    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).expect("params");
-    let mut name = rcgen::DistinguishedName::new();
-    name.push(rcgen::DnType::CommonName, "localhost");
-    name.push(rcgen::DnType::OrganizationName, "HashiCorp");
-    params.distinguished_name = name;
-    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    params.key_usages = vec![
-        rcgen::KeyUsagePurpose::DigitalSignature,
-        rcgen::KeyUsagePurpose::KeyEncipherment,
-        rcgen::KeyUsagePurpose::KeyAgreement,
-        rcgen::KeyUsagePurpose::KeyCertSign,
-    ];
-    params.extended_key_usages =
-        vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth, rcgen::ExtendedKeyUsagePurpose::ServerAuth];
-    let now = SystemTime::now();
-    params.not_before = (now - Duration::from_secs(30)).into();
-    params.not_after = (now + Duration::from_secs(262_980 * 3600)).into();
-    let cert = params.self_signed(&key).expect("self-signed certificate");
-    Identity {
-        cert: cert.der().clone(),
-        key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
-        pem: cert.pem(),
-    }
-}
-
 fn client_tls(server_cert_der: &[u8], id: &Identity) -> Arc<rustls::ClientConfig> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(CertificateDer::from(server_cert_der.to_vec())).expect("server certificate");
-    let mut config =
-        rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
-            .with_safe_default_protocol_versions()
-            .expect("protocol versions")
-            .with_root_certificates(roots)
-            .with_client_auth_cert(vec![id.cert.clone()], id.key.clone_key())
-            .expect("client certificate");
-    config.alpn_protocols = vec![b"h2".to_vec()];
-    Arc::new(config)
+    terraform_like_client(server_cert_der, Some(id), None)
 }
 
 async fn connect(socket: PathBuf, tls: Arc<rustls::ClientConfig>) -> Result<Channel, BoxError> {

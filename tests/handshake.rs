@@ -10,12 +10,15 @@
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use base64::Engine as _;
 use hyper_util::rt::TokioIo;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use rustls::pki_types::ServerName;
 use terraform_provider_kubeadm::tfplugin::proto::{plugin, tfplugin6};
+use terraform_provider_kubeadm::tfplugin::test_client::{
+    terraform_like_client, terraform_like_identity as terraform_identity, ClientIdentity as Identity,
+};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
 use tokio::process::{Child, ChildStdout, Command};
 use tokio::task::JoinHandle;
@@ -37,61 +40,10 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 // ---------------------------------------------------------------------------
 // Certificates
 
-/// A client certificate with its key, and the PEM text Terraform would put in
-/// `PLUGIN_CLIENT_CERT`.
-struct Identity {
-    cert: CertificateDer<'static>,
-    key: PrivateKeyDer<'static>,
-    pem: String,
-}
-
-/// Mints a certificate shaped like go-plugin's AutoMTLS client certificate:
-/// self-signed ECDSA P-521 CA, CN=localhost, O=HashiCorp, valid for about 30
-/// years. Each call makes a new key, so two calls give two distinct
-/// certificates with identical subjects.
-fn terraform_identity() -> Identity {
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512).unwrap();
-    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
-    let mut name = rcgen::DistinguishedName::new();
-    name.push(rcgen::DnType::CommonName, "localhost");
-    name.push(rcgen::DnType::OrganizationName, "HashiCorp");
-    params.distinguished_name = name;
-    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    params.key_usages = vec![
-        rcgen::KeyUsagePurpose::DigitalSignature,
-        rcgen::KeyUsagePurpose::KeyEncipherment,
-        rcgen::KeyUsagePurpose::KeyAgreement,
-        rcgen::KeyUsagePurpose::KeyCertSign,
-    ];
-    params.extended_key_usages =
-        vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth, rcgen::ExtendedKeyUsagePurpose::ServerAuth];
-    let now = SystemTime::now();
-    params.not_before = (now - Duration::from_secs(30)).into();
-    params.not_after = (now + Duration::from_secs(262_980 * 3600)).into();
-    let cert = params.self_signed(&key).unwrap();
-    Identity {
-        cert: cert.der().clone(),
-        key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
-        pem: cert.pem(),
-    }
-}
-
-/// A TLS client set up like Terraform's: the announced server certificate as
-/// the only root, SNI "localhost", ALPN h2, and optionally a client
+/// A TLS client set up like Terraform's, optionally with a client
 /// certificate.
 fn client_tls(server_cert_der: &[u8], identity: Option<&Identity>) -> Arc<rustls::ClientConfig> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(CertificateDer::from(server_cert_der.to_vec())).unwrap();
-    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots);
-    let mut config = match identity {
-        Some(id) => builder.with_client_auth_cert(vec![id.cert.clone()], id.key.clone_key()).unwrap(),
-        None => builder.with_no_client_auth(),
-    };
-    config.alpn_protocols = vec![b"h2".to_vec()];
-    Arc::new(config)
+    terraform_like_client(server_cert_der, identity, None)
 }
 
 // ---------------------------------------------------------------------------

@@ -14,6 +14,8 @@ pub mod planning;
 pub mod schema;
 pub mod serve;
 pub mod server;
+#[doc(hidden)]
+pub mod test_client;
 pub mod tls;
 pub mod types;
 pub mod value;

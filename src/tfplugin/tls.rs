@@ -261,6 +261,7 @@ mod tests {
     use super::*;
     use std::io;
 
+    use crate::tfplugin::test_client::{terraform_like_client, terraform_like_identity, ClientIdentity};
     use rustls::pki_types::ServerName;
     use rustls::{ProtocolVersion, SupportedProtocolVersion};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -269,63 +270,14 @@ mod tests {
 
     const TIMEOUT: Duration = Duration::from_secs(10);
 
-    /// A client certificate and key, plus the PEM Terraform would export.
-    struct ClientIdentity {
-        cert: CertificateDer<'static>,
-        key: PrivateKeyDer<'static>,
-        pem: String,
-    }
-
-    /// Mints a certificate shaped like the one Terraform puts in
-    /// `PLUGIN_CLIENT_CERT`. Every call yields a new key, so two calls give
-    /// two certificates with the very same subject.
-    fn terraform_like_identity() -> ClientIdentity {
-        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512).unwrap();
-        let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
-        let mut name = rcgen::DistinguishedName::new();
-        name.push(rcgen::DnType::CommonName, "localhost");
-        name.push(rcgen::DnType::OrganizationName, "HashiCorp");
-        params.distinguished_name = name;
-        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        params.key_usages = vec![
-            rcgen::KeyUsagePurpose::DigitalSignature,
-            rcgen::KeyUsagePurpose::KeyEncipherment,
-            rcgen::KeyUsagePurpose::KeyAgreement,
-            rcgen::KeyUsagePurpose::KeyCertSign,
-        ];
-        params.extended_key_usages =
-            vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth, rcgen::ExtendedKeyUsagePurpose::ServerAuth];
-        let now = SystemTime::now();
-        params.not_before = (now - Duration::from_secs(30)).into();
-        params.not_after = (now + Duration::from_secs(262_980 * 3600)).into();
-        let cert = params.self_signed(&key).unwrap();
-        ClientIdentity {
-            cert: cert.der().clone(),
-            key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
-            pem: cert.pem(),
-        }
-    }
-
-    /// A client configured the way go-plugin configures Terraform's: the
-    /// announced server certificate as the only root, ALPN `h2`.
+    /// A client configured the way go-plugin configures Terraform's, at one
+    /// protocol version.
     fn go_like_client(
         server_cert_der: &[u8],
         identity: Option<&ClientIdentity>,
         version: &'static SupportedProtocolVersion,
     ) -> Arc<rustls::ClientConfig> {
-        let mut roots = rustls::RootCertStore::empty();
-        roots.add(CertificateDer::from(server_cert_der.to_vec())).unwrap();
-        let builder =
-            rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
-                .with_protocol_versions(&[version])
-                .unwrap()
-                .with_root_certificates(roots);
-        let mut config = match identity {
-            Some(id) => builder.with_client_auth_cert(vec![id.cert.clone()], id.key.clone_key()).unwrap(),
-            None => builder.with_no_client_auth(),
-        };
-        config.alpn_protocols = vec![b"h2".to_vec()];
-        Arc::new(config)
+        terraform_like_client(server_cert_der, identity, Some(&[version]))
     }
 
     /// What one side saw of a connection that got as far as exchanging data.
