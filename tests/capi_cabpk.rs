@@ -1,8 +1,9 @@
 //! Compat mode against Cluster API itself. Every Cluster API fixture in
 //! tests/fixtures/capi (init, control-plane join, worker,
 //! KubeadmConfigTemplate + MachineDeployment, KubeadmControlPlane; v1beta1
-//! and v1beta2), as it is and on the other kubeadm config API (its version
-//! set to Kubernetes 1.30 or 1.31), and each KubeadmControlPlane also with
+//! and v1beta2; a v1beta2 worker with file templates), as it is and on the
+//! other kubeadm config API (its version set to Kubernetes 1.30 or 1.31),
+//! and each KubeadmControlPlane also with
 //! its control plane initialized (the next Machine joins) and on Kubernetes
 //! 1.36, is rendered twice:
 //!
@@ -20,7 +21,13 @@
 //!
 //! Both must agree on the role and, document by document (by kind), field
 //! by field: each YAML is parsed into a tree and the trees are compared,
-//! each differing path reported. The differences the provider makes on
+//! each differing path reported. They must also agree on the node's files:
+//! `tests/cabpk-types` prepares them as CABPK's `resolveFiles` does
+//! (`contentFrom` Secrets read, `contentFormat: Template` rendered by Go's
+//! own `text/template` with the control plane's version), and each must be
+//! in the provider's Ignition config with the same content, owner and mode.
+//! Fixtures with Template files and a `controlPlaneRef` are also rendered
+//! without the reference (the template data is then empty). The differences the provider makes on
 //! purpose are listed once, in [`KNOWN`], with the reason; the compat guide
 //! (docs/guides/migrating-from-cluster-api.md) shows the same table, and a
 //! test keeps the two in step. Any other difference fails the test, and so
@@ -33,6 +40,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use base64::Engine as _;
 use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 use terraform_provider_kubeadm::provider::ignition_config;
@@ -41,7 +49,7 @@ use terraform_provider_kubeadm::tfplugin::diag::Diagnostics;
 use terraform_provider_kubeadm::tfplugin::value::Value as Tf;
 
 /// Every compat fixture (tests/fixtures/capi/<version>/<scenario>.yaml).
-const FIXTURES: [&str; 10] = [
+const FIXTURES: [&str; 11] = [
     "v1beta1/init.yaml",
     "v1beta1/control-plane-join.yaml",
     "v1beta1/worker.yaml",
@@ -52,6 +60,7 @@ const FIXTURES: [&str; 10] = [
     "v1beta2/worker.yaml",
     "v1beta2/machinedeployment.yaml",
     "v1beta2/kubeadmcontrolplane.yaml",
+    "v1beta2/file-templates.yaml",
 ];
 
 /// What both sides get: the bootstrap token and CA hash a join discovers
@@ -180,6 +189,18 @@ struct Node {
     documents: BTreeMap<String, Json>,
     /// The config file as written.
     yaml: String,
+    /// The files the manifests give the node, by path.
+    files: BTreeMap<String, File>,
+}
+
+/// A file as written on the node.
+#[derive(Debug, Clone, PartialEq)]
+struct File {
+    content: String,
+    /// `user:group`; empty where Cluster API's file leaves it unset.
+    owner: String,
+    /// The mode; `None` where Cluster API's file leaves it unset.
+    mode: Option<u32>,
 }
 
 fn fixture_path(fixture: &str) -> PathBuf {
@@ -201,25 +222,54 @@ fn initialized(fixture: &str, text: &str) -> String {
     out
 }
 
-/// A fixture whose Machine (or MachineDeployment, or KubeadmControlPlane)
-/// names another Kubernetes version.
+/// A fixture whose Machine (or MachineDeployment, or KubeadmControlPlane
+/// when the node is one of its own) names another Kubernetes version. A
+/// KubeadmControlPlane next to a Machine or MachineDeployment is only the
+/// Cluster's control plane and keeps its version.
 fn at_version(fixture: &str, text: &str, version: &str) -> String {
     let mut changed = 0;
+    let has_machine = text.contains("\nkind: Machine\n") || text.contains("\nkind: MachineDeployment\n");
+    let mut in_control_plane = false;
     let lines: Vec<String> = text
         .lines()
         .map(|l| {
+            if l == "---" {
+                in_control_plane = false;
+            } else if l == "kind: KubeadmControlPlane" {
+                in_control_plane = has_machine;
+            }
             let indent = &l[..l.len() - l.trim_start().len()];
             match l.trim().strip_prefix("version: v1.") {
-                Some(_) => {
+                Some(_) if !in_control_plane => {
                     changed += 1;
                     format!("{indent}version: {version}")
                 }
-                None => l.to_string(),
+                _ => l.to_string(),
             }
         })
         .collect();
     assert_eq!(changed, 1, "{fixture}: one version line expected");
     lines.join("\n") + "\n"
+}
+
+/// A fixture whose Cluster names no control plane: `spec.controlPlaneRef`
+/// and the lines under it removed.
+fn without_control_plane_ref(fixture: &str, text: &str) -> String {
+    let mut out = Vec::new();
+    let mut skipping = false;
+    for l in text.lines() {
+        if l == "  controlPlaneRef:" {
+            skipping = true;
+            continue;
+        }
+        if skipping && l.starts_with("    ") {
+            continue;
+        }
+        skipping = false;
+        out.push(l);
+    }
+    assert_eq!(out.len() + 4, text.lines().count(), "{fixture}: a four-line controlPlaneRef expected");
+    out.join("\n") + "\n"
 }
 
 /// One set of manifests both sides render.
@@ -247,6 +297,10 @@ fn cases() -> Vec<Case> {
         if fixture.ends_with("kubeadmcontrolplane.yaml") {
             case(format!("{fixture}, control plane initialized"), initialized(fixture, &text), true);
             case(format!("{fixture} on Kubernetes v1.36.0"), at_version(fixture, &text, "v1.36.0"), false);
+        }
+        // The kubeadm documents are those of the fixture as it is.
+        if text.contains("contentFormat: Template") && text.contains("  controlPlaneRef:") {
+            case(format!("{fixture} without controlPlaneRef"), without_control_plane_ref(fixture, &text), false);
         }
         case(fixture.to_string(), text, true);
     }
@@ -294,11 +348,44 @@ fn provider_node(fixture: &str, manifests: &str) -> Node {
     let (Some(spec), Some(rendered), true) = (spec, rendered, errors.is_empty()) else {
         panic!("{fixture}: the provider did not render the node: {errors:?}");
     };
+    // The files as the Ignition config writes them.
+    let ignition: Json = serde_json::from_str(&rendered.json).unwrap();
+    let written: BTreeMap<&str, &Json> = ignition["storage"]["files"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|f| (f["path"].as_str().unwrap_or_default(), f))
+        .collect();
+    let mut files = BTreeMap::new();
+    for f in &spec.files {
+        // CABPK's Ignition output writes a user's sudo rule from users[].sudo,
+        // not from files; the provider carries it as a file.
+        let sudoers = f.path.strip_prefix("/etc/sudoers.d/").is_some_and(|u| spec.users.iter().any(|x| x.name == u));
+        if sudoers {
+            continue;
+        }
+        let entry = written
+            .get(f.path.as_str())
+            .unwrap_or_else(|| panic!("{fixture}: {} is not in the Ignition config", f.path));
+        let source = entry["contents"]["source"].as_str().unwrap_or_default();
+        let b64 = source
+            .strip_prefix("data:;base64,")
+            .unwrap_or_else(|| panic!("{fixture}: {} is not inline: {source}", f.path));
+        let bytes = base64::engine::general_purpose::STANDARD.decode(b64).unwrap();
+        let owner = format!(
+            "{}:{}",
+            entry["user"]["name"].as_str().unwrap_or("root"),
+            entry["group"]["name"].as_str().unwrap_or("root")
+        );
+        let mode = entry["mode"].as_u64().map(|m| m as u32);
+        files.insert(f.path.clone(), File { content: String::from_utf8(bytes).unwrap(), owner, mode });
+    }
     Node {
         role: spec.role.as_str().to_string(),
         kubernetes_version: spec.cluster.kubernetes_version.to_string(),
         documents: documents(&rendered.kubeadm_yaml, &format!("{fixture} (provider)")),
         yaml: rendered.kubeadm_yaml,
+        files,
     }
 }
 
@@ -370,12 +457,65 @@ fn cabpk_node(bin: &Path, fixture: &str, manifests: &str) -> Node {
     assert_eq!(nodes.len(), 1, "{fixture}: one node expected, got {v}");
     let n = &nodes[0];
     let text = |k: &str| n[k].as_str().unwrap_or_else(|| panic!("{fixture}: no {k} in {n}")).to_string();
+    let mut files = BTreeMap::new();
+    for f in n["files"].as_array().unwrap_or_else(|| panic!("{fixture}: no files in {n}")) {
+        let field = |k: &str| f[k].as_str().unwrap_or_else(|| panic!("{fixture}: no {k} in {f}")).to_string();
+        // What the bootstrap data writes: the content decoded.
+        let content = match field("encoding").as_str() {
+            "" => field("content"),
+            "base64" => {
+                let clean: String = field("content").chars().filter(|c| !c.is_whitespace()).collect();
+                String::from_utf8(base64::engine::general_purpose::STANDARD.decode(clean).unwrap()).unwrap()
+            }
+            other => panic!("{fixture}: the encoding {other:?} is not decoded here"),
+        };
+        let permissions = field("permissions");
+        let mode = (!permissions.is_empty()).then(|| u32::from_str_radix(&permissions, 8).unwrap());
+        files.insert(field("path"), File { content, owner: field("owner"), mode });
+    }
     Node {
         role: text("role"),
         kubernetes_version: text("kubernetesVersion"),
         documents: documents(&text("kubeadmConfig"), &format!("{fixture} (Cluster API)")),
         yaml: text("kubeadmConfig"),
+        files,
     }
+}
+
+/// Where the provider's files differ from Cluster API's: every file of
+/// either side must be on the other with the same content, and with the
+/// owner and mode Cluster API's file names (where it names none, the
+/// bootstrap format's default applies and the provider writes its own).
+fn compare_files(provider: &Node, cabpk: &Node) -> Vec<String> {
+    let mut out = Vec::new();
+    let paths: BTreeSet<&String> = provider.files.keys().chain(cabpk.files.keys()).collect();
+    for path in paths {
+        match (provider.files.get(path), cabpk.files.get(path)) {
+            (Some(p), Some(c)) => {
+                if p.content != c.content {
+                    out.push(format!(
+                        "{path}: content {:?} in the provider, {:?} in Cluster API",
+                        p.content, c.content
+                    ));
+                }
+                if !c.owner.is_empty() && p.owner != c.owner {
+                    out.push(format!("{path}: owner {} in the provider, {} in Cluster API", p.owner, c.owner));
+                }
+                if c.mode.is_some() && p.mode != c.mode {
+                    let octal = |m: Option<u32>| m.map_or("unset".to_string(), |m| format!("{m:04o}"));
+                    out.push(format!(
+                        "{path}: mode {} in the provider, {} in Cluster API",
+                        octal(p.mode),
+                        octal(c.mode)
+                    ));
+                }
+            }
+            (p, _) => {
+                out.push(format!("{path}: {} only", if p.is_some() { "in the provider" } else { "in Cluster API" }))
+            }
+        }
+    }
+    out
 }
 
 // ---------------------------------------------------------------- the comparison
@@ -525,6 +665,7 @@ fn compat_mode_renders_what_cluster_api_renders() {
     let mut problems = Vec::new();
     let mut seen = vec![0usize; KNOWN.len()];
     let mut report = String::new();
+    let mut files_compared = 0;
     let cases = cases();
     for Case { name: fixture, manifests, judged } in &cases {
         let (cabpk, provider) = (cabpk_node(&bin, fixture, manifests), provider_node(fixture, manifests));
@@ -548,6 +689,11 @@ fn compat_mode_renders_what_cluster_api_renders() {
             cabpk.documents.keys().any(|k| k.ends_with("Configuration")) && !provider.documents.is_empty(),
             "{fixture}: nothing rendered: {cabpk:?} / {provider:?}"
         );
+        assert!(!cabpk.files.is_empty(), "{fixture}: Cluster API gives the node no files");
+        files_compared += cabpk.files.len();
+        for d in compare_files(&provider, &cabpk) {
+            problems.push(format!("{fixture}: files differ: {d}"));
+        }
         for d in compare(&provider, &cabpk) {
             match known(&d) {
                 Some(i) => {
@@ -567,7 +713,7 @@ fn compat_mode_renders_what_cluster_api_renders() {
         }
     }
     eprintln!(
-        "{} cases compared with Cluster API {} in {:?}:\n{report}",
+        "{} cases ({files_compared} files) compared with Cluster API {} in {:?}:\n{report}",
         cases.len(),
         capi_version(),
         started.elapsed()
@@ -615,6 +761,7 @@ fn the_comparison_reports_each_differing_path() {
         kubernetes_version: String::new(),
         documents: documents(yaml, "t"),
         yaml: yaml.to_string(),
+        files: BTreeMap::new(),
     };
     let provider = node(
         "kind: JoinConfiguration\nnodeRegistration:\n  kubeletExtraArgs:\n  - {name: a, value: '1'}\n  - {name: b, value: '2'}\n  taints:\n  - {key: k, effect: NoSchedule}\n  name: n\ndiscovery:\n  bootstrapToken: {token: t}\n---\nkind: KubeletConfiguration\ncgroupDriver: systemd\n",

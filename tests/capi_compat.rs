@@ -256,7 +256,7 @@ fn cases() -> Vec<Case> {
     path    = "/etc/kubernetes/version-info"
     owner   = "root:root"
     mode    = "0644"
-    content = "kubernetes=1.30.8\n"
+    content = "control-plane=unknown\n"
   }}
   {SUDO_USER}
   {users}
@@ -269,6 +269,8 @@ fn cases() -> Vec<Case> {
 
         // KubeadmControlPlane: the first machine, Cluster not initialized.
         // KCP turns on ControlPlaneKubeletLocalMode for Kubernetes 1.31 to 1.35.
+        // Its template file renders the version of the control plane the
+        // Cluster names: this KubeadmControlPlane's.
         let (kcp_timeout, etcd) = if v2 {
             ("4m0s", "etcd {\n      extra_args = { \"quota-backend-bytes\" = \"8589934592\" }\n    }")
         } else {
@@ -284,6 +286,12 @@ fn cases() -> Vec<Case> {
   {cluster}
   {AWS_NODE}
   {sysctl}
+  files {{
+    path    = "/etc/kubernetes/control-plane-version"
+    owner   = "root:root"
+    mode    = "0644"
+    content = "v1.31.4\n"
+  }}
   {SUDO_USER}
   {users}
   ntp {{ servers = ["0.pool.ntp.org"] }}
@@ -468,6 +476,9 @@ fn bad_manifests_fail_the_plan_with_their_yaml_path() {
     );
     let disk =
         format!("{WORKER_CONFIG}  diskSetup:\n    filesystems:\n      - device: /dev/xvdb\n        filesystem: ext4\n");
+    let file = |fields: &str| format!("{WORKER_CONFIG}  files:\n    - {{path: /etc/v, {fields}}}\n");
+    let go_template = file("contentFormat: go-template, content: x");
+    let pipeline = file("contentFormat: Template, content: '{{ .controlPlane.version | printf \"%s\" }}'");
     let cluster = "  cluster {\n    name = \"demo\"\n    kubernetes_version = \"v1.31.4\"\n    control_plane_endpoint = \"api.demo.example.com\"\n  }";
     run_case(
         "bad capi manifests",
@@ -494,6 +505,13 @@ fn bad_manifests_fail_the_plan_with_their_yaml_path() {
                 .expect_error("capi_secrets"),
             Step::config(one_node(&disk, cluster))
                 .expect_error("spec.diskSetup: partitioning and formatting disks is not rendered"),
+            // Cluster API's content formats are Raw and Template; templates use what compat mode renders.
+            Step::config(one_node(&go_template, cluster)).expect_error(
+                "KubeadmConfig default/w (document 1), spec.files[0].contentFormat: \"go-template\" is not a content format Cluster API knows (Raw or Template)",
+            ),
+            Step::config(one_node(&pipeline, cluster))
+                .expect_error("spec.files[0].content: the Go template (contentFormat: Template) cannot be rendered")
+                .expect_error("a pipeline (|)"),
             // No version anywhere: the attribute path says where to put it.
             Step::config(one_node(WORKER_CONFIG, "cluster {\n    name = \"demo\"\n    control_plane_endpoint = \"api.demo.example.com\"\n  }"))
                 .expect_error("Missing kubernetes_version")

@@ -609,19 +609,22 @@ fn check_prod(s: &support::State) -> Result<(), String> {
     if keys != ["prod-cp-abc12", "prod-cp-def34", "prod-md-0-7d9f-x2k4p"] {
         return Err(format!("manifests keys are {keys:?}"));
     }
-    let expected: [(&str, [&str; 4]); 3] = [
+    // A worker's entry carries the Cluster's KubeadmControlPlane too (its
+    // file templates may read the control plane's version).
+    let expected: [(&str, &[&str]); 3] = [
         (
             "prod-cp-abc12",
-            ["Cluster/prod", "KubeadmControlPlane/prod-cp", "Machine/prod-cp-abc12", "KubeadmConfig/prod-cp-abc12"],
+            &["Cluster/prod", "KubeadmControlPlane/prod-cp", "Machine/prod-cp-abc12", "KubeadmConfig/prod-cp-abc12"],
         ),
         (
             "prod-cp-def34",
-            ["Cluster/prod", "KubeadmControlPlane/prod-cp", "Machine/prod-cp-def34", "KubeadmConfig/prod-cp-def34"],
+            &["Cluster/prod", "KubeadmControlPlane/prod-cp", "Machine/prod-cp-def34", "KubeadmConfig/prod-cp-def34"],
         ),
         (
             "prod-md-0-7d9f-x2k4p",
-            [
+            &[
                 "Cluster/prod",
+                "KubeadmControlPlane/prod-cp",
                 "MachineDeployment/prod-md-0",
                 "Machine/prod-md-0-7d9f-x2k4p",
                 "KubeadmConfig/prod-md-0-7d9f-x2k4p",
@@ -638,16 +641,17 @@ fn check_prod(s: &support::State) -> Result<(), String> {
             return Err(format!("manifests[{machine}] holds managedFields or the other cluster:\n{yaml}"));
         }
         // Items of lists get apiVersion and kind back; the Cluster keeps its status.
-        if docs[2]["apiVersion"] != "cluster.x-k8s.io/v1beta1"
-            || docs[3]["apiVersion"] != "bootstrap.cluster.x-k8s.io/v1beta1"
+        let (machine_doc, config_doc) = (&docs[docs.len() - 2], &docs[docs.len() - 1]);
+        if machine_doc["apiVersion"] != "cluster.x-k8s.io/v1beta1"
+            || config_doc["apiVersion"] != "bootstrap.cluster.x-k8s.io/v1beta1"
         {
-            return Err(format!("apiVersions: {} / {}", docs[2]["apiVersion"], docs[3]["apiVersion"]));
+            return Err(format!("apiVersions: {} / {}", machine_doc["apiVersion"], config_doc["apiVersion"]));
         }
         if docs[0]["status"]["controlPlaneReady"] != true || docs[0]["spec"]["controlPlaneEndpoint"]["port"] != 6443 {
             return Err(format!("the Cluster lost its status or spec: {}", docs[0]));
         }
-        if docs[2]["metadata"]["labels"]["cluster.x-k8s.io/cluster-name"] != "prod" {
-            return Err(format!("the Machine's labels: {}", docs[2]["metadata"]));
+        if machine_doc["metadata"]["labels"]["cluster.x-k8s.io/cluster-name"] != "prod" {
+            return Err(format!("the Machine's labels: {}", machine_doc["metadata"]));
         }
     }
     let init = documents(manifests["prod-cp-abc12"].as_str().unwrap_or(""))?;
@@ -660,7 +664,14 @@ fn check_prod(s: &support::State) -> Result<(), String> {
         return Err(format!("machine_deployments keys are {md_keys:?}"));
     }
     let md = documents(mds["prod-md-0"].as_str().unwrap_or(""))?;
-    if kinds(&md) != ["Cluster/prod", "MachineDeployment/prod-md-0", "KubeadmConfigTemplate/prod-md-0"] {
+    if kinds(&md)
+        != [
+            "Cluster/prod",
+            "KubeadmControlPlane/prod-cp",
+            "MachineDeployment/prod-md-0",
+            "KubeadmConfigTemplate/prod-md-0",
+        ]
+    {
         return Err(format!("machine_deployments[prod-md-0] holds {:?}", kinds(&md)));
     }
     let cp = documents(s.attr(ADDR, "control_plane").as_str().ok_or("control_plane is null")?)?;

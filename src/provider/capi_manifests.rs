@@ -43,10 +43,10 @@ pub fn schema() -> Schema {
             }),
         Attribute::string("id").computed().describe("`<namespace>/<cluster_name>`."),
         Attribute::string_map("manifests").computed().describe(
-            "Machine name → multi-document YAML holding, in this order, the `Cluster`, the Machine's `KubeadmControlPlane` (control-plane Machines) or `MachineDeployment` (worker Machines), the `Machine` and its `KubeadmConfig`: the input of `kubeadm_ignition_config.capi_manifests`. `metadata.managedFields` and the bootstrap tokens Cluster API writes into bootstrap configs are dropped, `status` is kept (the Cluster's status tells whether the control plane is initialized).",
+            "Machine name → multi-document YAML holding, in this order, the `Cluster`, its `KubeadmControlPlane` (for workers too: their file templates may read the control plane's version), the Machine's `MachineDeployment` (worker Machines), the `Machine` and its `KubeadmConfig`: the input of `kubeadm_ignition_config.capi_manifests`. `metadata.managedFields` and the bootstrap tokens Cluster API writes into bootstrap configs are dropped, `status` is kept (the Cluster's status tells whether the control plane is initialized).",
         ),
         Attribute::string_map("machine_deployments").computed().describe(
-            "MachineDeployment name → multi-document YAML of the `Cluster`, the `MachineDeployment` and the `KubeadmConfigTemplate` its bootstrap `configRef` names: the starting point for new workers of that pool.",
+            "MachineDeployment name → multi-document YAML of the `Cluster`, its `KubeadmControlPlane` (when it has one), the `MachineDeployment` and the `KubeadmConfigTemplate` its bootstrap `configRef` names: the starting point for new workers of that pool.",
         ),
         Attribute::string("control_plane").computed().describe(
             "YAML of the `Cluster` and its `KubeadmControlPlane`, or null when the cluster has none.",

@@ -796,7 +796,7 @@ impl Reader<'_> {
         let artifacts = self.artifacts(os, &version)?;
         let spec_of = capi.as_ref().map(|m| m.spec.clone()).unwrap_or_default();
         // HCL files and users replace manifest entries with the same path or name.
-        let mut files = spec_of.files_for(&version.to_string());
+        let mut files = spec_of.files.clone();
         for f in self.files() {
             files.retain(|x| x.path != f.path);
             files.push(f);

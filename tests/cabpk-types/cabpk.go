@@ -46,13 +46,16 @@ type node struct {
 	config  *bootstrapv1.KubeadmConfig
 }
 
-// rendered is what CABPK writes to the node's kubeadm config file.
+// rendered is what CABPK writes to the node's kubeadm config file, and the
+// files of its spec as it hands them to the bootstrap data (contentFrom
+// resolved, templates rendered, the encoding still applied).
 type rendered struct {
-	Owner             string   `json:"owner"`
-	Role              string   `json:"role"`
-	KubernetesVersion string   `json:"kubernetesVersion"`
-	Documents         []string `json:"documents"`
-	KubeadmConfig     string   `json:"kubeadmConfig"`
+	Owner             string         `json:"owner"`
+	Role              string         `json:"role"`
+	KubernetesVersion string         `json:"kubernetesVersion"`
+	Documents         []string       `json:"documents"`
+	KubeadmConfig     string         `json:"kubeadmConfig"`
+	Files             []renderedFile `json:"files"`
 }
 
 // pickNode finds the one bootstrap config of the manifests and the Machine it
@@ -78,12 +81,15 @@ func pickNode(objs *objects, in inputs) (*node, error) {
 			cluster.Spec.ControlPlaneEndpoint = clusterv1.APIEndpoint{Host: host, Port: port}
 		}
 	}
-	sources := len(objs.configs) + len(objs.templates) + len(objs.controlPlanes)
-	if sources != 1 {
-		return nil, fmt.Errorf("the manifests hold %d bootstrap configs (KubeadmConfig, KubeadmConfigTemplate, KubeadmControlPlane); one is needed", sources)
+	// The node's config is the KubeadmConfig or KubeadmConfigTemplate; a
+	// KubeadmControlPlane next to one is only the Cluster's control plane
+	// (whose version file templates read).
+	configs := len(objs.configs) + len(objs.templates)
+	if configs > 1 || configs == 0 && len(objs.controlPlanes) != 1 {
+		return nil, fmt.Errorf("the manifests hold %d KubeadmConfig or KubeadmConfigTemplate and %d KubeadmControlPlane objects; one bootstrap config is needed", configs, len(objs.controlPlanes))
 	}
 	switch {
-	case len(objs.controlPlanes) == 1:
+	case configs == 0:
 		kcp := objs.controlPlanes[0].DeepCopy()
 		webhook := &controlplaneadmission.KubeadmControlPlane{}
 		// The KubeadmControlPlane admission webhook's Default and ValidateCreate.
@@ -170,7 +176,7 @@ func controlPlaneInitialized(cluster *clusterv1.Cluster) bool {
 }
 
 // render runs the reconciler's steps for the node, up to the kubeadm documents.
-func render(n *node, in inputs) (*rendered, error) {
+func render(n *node, objs *objects, in inputs) (*rendered, error) {
 	// reconcile(): nothing is generated until the infrastructure is provisioned.
 	if !ptr.Deref(n.cluster.Status.Initialization.InfrastructureProvisioned, false) {
 		return nil, errors.New("the Cluster's infrastructure is not provisioned: CABPK waits")
@@ -240,6 +246,11 @@ func render(n *node, in inputs) (*rendered, error) {
 		out.Documents = []string{joinDoc}
 	}
 	out.KubeadmConfig = strings.Join(out.Documents, "---\n")
+	files, err := resolveFiles(n, objs)
+	if err != nil {
+		return nil, err
+	}
+	out.Files = files
 	return out, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	sigsjson "sigs.k8s.io/json"
@@ -33,6 +34,9 @@ type objects struct {
 	configs            []*bootstrapv1.KubeadmConfig
 	templates          []*bootstrapv1.KubeadmConfigTemplate
 	controlPlanes      []*controlplanev1.KubeadmControlPlane
+	// secrets holds each Secret's data by name, stringData merged in as
+	// the API server does when it stores the Secret.
+	secrets map[string]map[string][]byte
 }
 
 // decodeManifests reads a multi-document YAML stream. Each document is
@@ -42,7 +46,7 @@ type objects struct {
 // conversion webhooks run.
 func decodeManifests(r io.Reader) (*objects, error) {
 	ctx := context.Background()
-	out := &objects{}
+	out := &objects{secrets: map[string]map[string][]byte{}}
 	reader := utilyaml.NewYAMLReader(bufio.NewReader(r))
 	for n := 1; ; n++ {
 		doc, err := reader.Read()
@@ -90,9 +94,20 @@ func decodeManifests(r io.Reader) (*objects, error) {
 			return nil
 		}
 		switch {
-		case gv.Group == "" && meta.Kind == "Secret":
-			// Secrets feed spec.files; they play no part in the kubeadm documents.
-			continue
+		case gv.Group == "" && gv.Version == "v1" && meta.Kind == "Secret":
+			// Secrets feed spec.files (contentFrom).
+			o := &corev1.Secret{}
+			if err := strict(o); err != nil {
+				return nil, err
+			}
+			data := map[string][]byte{}
+			for k, v := range o.Data {
+				data[k] = v
+			}
+			for k, v := range o.StringData {
+				data[k] = []byte(v)
+			}
+			out.secrets[o.Name] = data
 		case gv == clusterv1.GroupVersion && meta.Kind == "Cluster":
 			o := &clusterv1.Cluster{}
 			if err := strict(o); err != nil {

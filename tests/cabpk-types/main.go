@@ -10,8 +10,12 @@
 // before it marshals (cabpk.go: init or join, the ClusterConfiguration data
 // from the Cluster and Machine, the join discovery, the uninitialized taint),
 // and marshals them with Cluster API's bootstrap/kubeadm/pkg/types for the
-// Machine's Kubernetes version. It prints JSON: {"nodes": [{"owner",
-// "role", "kubernetesVersion", "documents", "kubeadmConfig"}]}.
+// Machine's Kubernetes version. The node's files go through CABPK's
+// resolveFiles steps (files.go): contentFrom read from the manifests'
+// Secrets, `contentFormat: Template` rendered with Go's text/template and
+// the control plane's version. It prints JSON: {"nodes": [{"owner", "role",
+// "kubernetesVersion", "documents", "kubeadmConfig", "files": [{"path",
+// "owner", "permissions", "encoding", "content"}]}]}.
 //
 //	cabpk-types -token abcdef.0123456789abcdef -ca-cert-hash sha256:... manifests.yaml
 package main
@@ -69,7 +73,7 @@ func run(args []string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	r, err := render(n, in)
+	r, err := render(n, objs, in)
 	if err != nil {
 		return fmt.Errorf("%s: %s: %w", path, n.owner, err)
 	}

@@ -23,6 +23,7 @@
 
 mod clc;
 mod spec;
+mod template;
 mod yaml;
 
 #[cfg(test)]
@@ -36,10 +37,12 @@ use serde::Deserialize;
 use serde_json::{Map, Value as Json};
 use serde_yaml_ng::Value;
 
-pub use spec::{ClusterPart, ConfigSpec, Doc, NodeName, NodePart, Pass, Target, UNINITIALIZED_TAINT};
+pub use spec::{ClusterPart, ConfigSpec, Doc, FileTemplate, NodeName, NodePart, Pass, Target, UNINITIALIZED_TAINT};
+use template::ControlPlane;
 use yaml::{at, at_str, Walker};
 
 use crate::bootstrap::node::{KubeadmPatches, KubernetesVersion, Role};
+use crate::bootstrap::secret::Sensitive;
 
 /// Secret name → key → value (plain text), for `contentFrom` and `passwdFrom`.
 pub type Secrets = BTreeMap<String, BTreeMap<String, String>>;
@@ -316,8 +319,11 @@ fn read_objects(m: &mut Manifests, objects: &[Object], secrets: &Secrets) {
         if spec.is_null() && source.kind != "KubeadmConfig" {
             w.error(spec_path, "is missing");
         }
-        m.spec = spec::SpecReader { w: &mut w, v1beta2: source.v1beta2(), secrets }.read(spec, spec_path);
+        m.spec = spec::SpecReader { w: &mut w, v1beta2: source.v1beta2(), version: &source.version, secrets }
+            .read(spec, spec_path);
     }
+    let control_plane = control_plane_data(m, cluster, kcp);
+    render_file_templates(m, source, &control_plane);
     if let (Some(mach), Some(want)) = (machine, &machine_ref) {
         if source.kind == "KubeadmConfig" && &source.name != want {
             m.findings.push(Finding {
@@ -391,6 +397,105 @@ fn read_objects(m: &mut Manifests, objects: &[Object], secrets: &Secrets) {
 
     if source.kind == "KubeadmControlPlane" {
         kcp_default_feature_gates(m, at_str(&source.value, "spec.version"));
+    }
+}
+
+/// The template data's `.controlPlane`, as CABPK finds it (its
+/// `getControlPlaneVersion` and `resolveFiles`): the `spec.version` of the
+/// object the Cluster's `controlPlaneRef` names, normalised to a full
+/// semantic version with a leading `v`; absent when the Cluster has no
+/// control plane reference or the control plane no version. Without a
+/// Cluster in the manifests, a KubeadmControlPlane there is taken as its
+/// control plane. A version CABPK cannot read fails every node's files, so
+/// it is an error here whether or not a file is a template.
+fn control_plane_data(m: &mut Manifests, cluster: Option<&Object>, kcp: Option<&Object>) -> ControlPlane {
+    let target = match cluster {
+        Some(c) => {
+            let r = at(&c.value, "spec.controlPlaneRef");
+            let s = |k: &str| at_str(r, k).unwrap_or_default();
+            // v1beta2 names the group, v1beta1 the apiVersion.
+            let group = match s("apiGroup") {
+                "" => s("apiVersion").rsplit_once('/').map_or("", |(g, _)| g),
+                g => g,
+            };
+            let (kind, name) = (s("kind"), s("name"));
+            if kind.is_empty() && name.is_empty() && group.is_empty() {
+                return ControlPlane::Absent;
+            }
+            match kcp {
+                Some(k) if kind == "KubeadmControlPlane" && k.name == name => k,
+                _ if kind == "KubeadmControlPlane" => {
+                    return ControlPlane::Unknown(format!(
+                        "the Cluster's controlPlaneRef names KubeadmControlPlane {name:?}, which the manifests do not hold; add it to them"
+                    ))
+                }
+                _ => {
+                    return ControlPlane::Unknown(format!(
+                        "the Cluster's controlPlaneRef names {kind} {name:?}, which compat mode does not read; render the content in Terraform (templatefile) and pass it without contentFormat"
+                    ))
+                }
+            }
+        }
+        None => match kcp {
+            Some(k) => k,
+            None => return ControlPlane::Unknown(
+                "the manifests hold no Cluster, so they do not tell which control plane it references; add the Cluster and its KubeadmControlPlane to them".into(),
+            ),
+        },
+    };
+    let version = at_str(&target.value, "spec.version").unwrap_or_default();
+    if version.is_empty() {
+        return ControlPlane::Absent;
+    }
+    match template::normalize_version(version) {
+        Ok(v) => ControlPlane::Version(v),
+        Err(why) => {
+            m.findings.push(Finding {
+                severity: Severity::Error,
+                object: target.label(),
+                path: "spec.version".into(),
+                message: format!("{version:?} is not a version Cluster API can read ({why}); CABPK fails to prepare the files of every node of the cluster with it"),
+            });
+            ControlPlane::Unknown(format!("the control plane's spec.version {version:?} is not a version"))
+        }
+    }
+}
+
+/// Renders the files whose content is a Go template (`contentFormat:
+/// Template`) with the template data CABPK builds.
+fn render_file_templates(m: &mut Manifests, source: &Object, control_plane: &ControlPlane) {
+    for t in std::mem::take(&mut m.spec.templates) {
+        let Some(file) = m.spec.files.get_mut(t.index) else { continue };
+        match template::render(file.content.expose(), control_plane) {
+            Ok(r) => {
+                file.content = Sensitive::new(r.text);
+                for operand in r.no_value {
+                    let why = if operand.trim_start_matches('$').starts_with(".controlPlane")
+                        && *control_plane == ControlPlane::Absent
+                    {
+                        "the Cluster has no controlPlaneRef naming a control plane with a spec.version, so the template data is empty; guard the line with {{ if .controlPlane }} ... {{ end }}"
+                    } else {
+                        "the template data holds only .controlPlane.version (names are case-sensitive)"
+                    };
+                    m.findings.push(Finding {
+                        severity: Severity::Warning,
+                        object: source.label(),
+                        path: t.source.clone(),
+                        message: format!(
+                            "{{{{ {operand} }}}} renders as \"<no value>\", as Cluster API renders it: {why}"
+                        ),
+                    });
+                }
+            }
+            Err(why) => m.findings.push(Finding {
+                severity: Severity::Error,
+                object: source.label(),
+                path: t.source.clone(),
+                message: format!(
+                    "the Go template (contentFormat: Template) cannot be rendered as Cluster API renders it: {why}"
+                ),
+            }),
+        }
     }
 }
 

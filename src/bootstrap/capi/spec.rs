@@ -143,62 +143,27 @@ pub struct ConfigSpec {
     pub verbosity: Option<u8>,
     /// Ignition JSON documents (from `mounts` and `ignition.containerLinuxConfig`).
     pub additional_ignition: Vec<String>,
-    /// Paths of files whose content is a `go-template` that uses the
-    /// Kubernetes version (see [`ConfigSpec::files_for`]).
-    pub templated_files: Vec<String>,
+    /// Files whose content is a Go template (`contentFormat: Template`),
+    /// rendered once the manifests tell the control plane's version.
+    pub templates: Vec<FileTemplate>,
 }
 
-/// The one value Cluster API's `go-template` file content can use.
-const VERSION_ACTION: &str = ".KubernetesVersion";
-
-/// Checks a `go-template` body: every action must be `{{ .KubernetesVersion }}`.
-fn template_actions_ok(text: &str) -> Result<(), String> {
-    let mut rest = text;
-    while let Some(start) = rest.find("{{") {
-        let after = &rest[start + 2..];
-        let Some(end) = after.find("}}") else { return Err("an action opened with {{ is never closed".into()) };
-        let action = after[..end].trim().trim_start_matches('-').trim_end_matches('-').trim();
-        if action != VERSION_ACTION {
-            return Err(format!(
-                "{{{{ {action} }}}} is not available: the template data holds only .KubernetesVersion"
-            ));
-        }
-        rest = &after[end + 2..];
-    }
-    Ok(())
-}
-
-impl ConfigSpec {
-    /// The files, with `go-template` contents rendered for `version`
-    /// (written without the leading `v`, as Cluster API does).
-    pub fn files_for(&self, version: &str) -> Vec<FileSpec> {
-        let bare = version.trim_start_matches('v');
-        self.files
-            .iter()
-            .map(|f| {
-                if !self.templated_files.contains(&f.path) {
-                    return f.clone();
-                }
-                let mut out = String::new();
-                let mut rest = f.content.expose().as_str();
-                while let Some(start) = rest.find("{{") {
-                    out.push_str(&rest[..start]);
-                    let after = &rest[start + 2..];
-                    let end = after.find("}}").unwrap_or(after.len());
-                    out.push_str(bare);
-                    rest = after.get(end + 2..).unwrap_or("");
-                }
-                out.push_str(rest);
-                FileSpec { content: Sensitive::new(out), ..f.clone() }
-            })
-            .collect()
-    }
+/// A file whose content is a Go template, as CABPK renders it (see
+/// [`super::template`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileTemplate {
+    /// Its place in [`ConfigSpec::files`].
+    pub index: usize,
+    /// The YAML path its content came from (`...content` or `...contentFrom`).
+    pub source: String,
 }
 
 /// Reads a KubeadmConfigSpec at `path` (e.g. `spec` or `spec.template.spec`).
 pub(super) struct SpecReader<'w, 'a> {
     pub w: &'w mut Walker<'a>,
     pub v1beta2: bool,
+    /// The object's API version (`v1alpha3` ... `v1beta2`).
+    pub version: &'w str,
     pub secrets: &'w Secrets,
 }
 
@@ -236,9 +201,10 @@ impl SpecReader<'_, '_> {
                 "joinConfiguration" => out.join = (!val.is_null()).then(|| self.node(val, &p, Doc::Join)),
                 "files" => {
                     for (i, f) in self.w.list(val, &p).iter().enumerate() {
-                        if let Some((file, templated)) = self.file(f, &format!("{p}[{i}]")) {
-                            if templated {
-                                out.templated_files.push(file.path.clone());
+                        let fp = format!("{p}[{i}]");
+                        if let Some((file, template)) = self.file(f, &fp) {
+                            if let Some(source) = template {
+                                out.templates.push(FileTemplate { index: out.files.len(), source });
                             }
                             out.files.push(file);
                         }
@@ -1030,12 +996,13 @@ impl SpecReader<'_, '_> {
         }
     }
 
-    /// A file, and whether its content is a `go-template`.
-    fn file(&mut self, v: &Value, path: &str) -> Option<(FileSpec, bool)> {
+    /// A file and, when its content is a Go template, the YAML path the
+    /// content came from.
+    fn file(&mut self, v: &Value, path: &str) -> Option<(FileSpec, Option<String>)> {
         let mut fpath = None;
         let mut owner = None;
         let mut mode = 0o644;
-        let mut content: Option<String> = None;
+        let mut content: Option<(String, String)> = None;
         let mut encoding = None;
         let mut template = None;
         let mut ok = true;
@@ -1064,23 +1031,38 @@ impl SpecReader<'_, '_> {
                 }
                 "content" => {
                     if let Some(c) = self.w.string(val, &p) {
-                        content = Some(c);
+                        // CABPK reads contentFrom instead when both are set.
+                        if !content.as_ref().is_some_and(|(_, from)| from.ends_with(".contentFrom")) {
+                            content = Some((c, p.clone()));
+                        }
                     }
                 }
                 "contentFrom" => {
                     if !val.is_null() {
                         match self.secret_value(val, &p) {
-                            Some(c) => content = Some(c),
+                            Some(c) => content = Some((c, p.clone())),
                             None => ok = false,
                         }
                     }
                 }
                 "contentFormat" => match self.w.string(val, &p).as_deref() {
-                    None | Some("") => {}
-                    Some("go-template") => template = Some(p.clone()),
+                    None => {}
+                    Some(_) if !matches!(self.version, "v1beta1" | "v1beta2") => {
+                        ok = false;
+                        self.w.error(
+                            &p,
+                            format!("this field does not exist in Cluster API {}: file templates exist in v1beta1 and v1beta2 only; write the object in one of those, or render the content in Terraform (templatefile) and pass it plainly", self.version),
+                        );
+                    }
+                    Some("Raw") => {}
+                    Some("Template") => template = Some(p.clone()),
+                    Some("go-template") => {
+                        ok = false;
+                        self.w.error(&p, "\"go-template\" is not a content format Cluster API knows (Raw or Template); for a file rendered with the control plane's version write Template and {{ .controlPlane.version }}, which carries the leading \"v\"");
+                    }
                     Some(f) => {
                         ok = false;
-                        self.w.error(&p, format!("unknown content format {f:?}; Cluster API knows go-template"));
+                        self.w.error(&p, format!("{f:?} is not a content format Cluster API knows; use Raw (the default: the content as it is) or Template (a Go template)"));
                     }
                 },
                 _ => self.unknown(path, &k),
@@ -1090,8 +1072,11 @@ impl SpecReader<'_, '_> {
             self.w.error(path, "a file needs a path");
             return None;
         };
-        let mut content = content.unwrap_or_default();
-        if let Some((enc, p)) = encoding {
+        let (mut content, mut content_path) = content.unwrap_or_default();
+        if content_path.is_empty() {
+            content_path = format!("{path}.content");
+        }
+        if let Some((enc, p)) = &encoding {
             match enc.as_str() {
                 "" | "plain" | "text/plain" => {}
                 "base64" | "b64" | "application/base64" => {
@@ -1100,11 +1085,11 @@ impl SpecReader<'_, '_> {
                         Ok(Ok(text)) => content = text,
                         Ok(Err(_)) => {
                             ok = false;
-                            self.w.error(&p, "the decoded content is not UTF-8 text; binary files are not supported in files, ship them with kubernetes_artifacts or additional_ignition");
+                            self.w.error(p, "the decoded content is not UTF-8 text; binary files are not supported in files, ship them with kubernetes_artifacts or additional_ignition");
                         }
                         Err(e) => {
                             ok = false;
-                            self.w.error(&p, format!("content is not valid base64: {e}"));
+                            self.w.error(p, format!("content is not valid base64: {e}"));
                         }
                     }
                 }
@@ -1117,27 +1102,25 @@ impl SpecReader<'_, '_> {
                 | "application/x-gzip"
                 | "application/x-gzip+base64" => {
                     ok = false;
-                    self.w.error(&p, "gzip-encoded files are not supported with Ignition (Cluster API refuses them too); give the content plain or base64-encoded");
+                    self.w.error(p, "gzip-encoded files are not supported with Ignition (Cluster API refuses them too); give the content plain or base64-encoded");
                 }
                 other => {
                     ok = false;
-                    self.w.error(&p, format!("unknown encoding {other:?}; use base64 or leave it unset"));
+                    self.w.error(p, format!("unknown encoding {other:?}; use base64 or leave it unset"));
                 }
             }
         }
-        if let Some(p) = &template {
-            if let Err(why) = template_actions_ok(&content) {
-                ok = false;
-                self.w.error(
-                    p,
-                    format!("{why}; render other values in Terraform (templatefile) and pass the content plainly"),
-                );
-            }
+        let encoded = encoding.as_ref().is_some_and(|(e, _)| !matches!(e.as_str(), "" | "plain" | "text/plain"));
+        if let (Some(p), true) = (&template, encoded) {
+            // CABPK renders the content as it is written, before decoding;
+            // base64 text holds no template actions, so nothing changes.
+            self.w.warn(p, "has no effect on base64-encoded content: Cluster API renders the encoded text, which holds no template actions, and decodes it afterwards; give the content plain to render it as a template");
+            template = None;
         }
         ok.then(|| {
             (
                 FileSpec { path: fpath, content: Sensitive::new(content), mode, owner, replace_generated: true },
-                template.is_some(),
+                template.map(|_| content_path),
             )
         })
     }
@@ -1343,25 +1326,6 @@ mod tests {
             "aws:///{{ ds.meta_data.placement.availability_zone }}/{{ ds.meta_data.instance_id }}"
         ));
         assert!(!is_aws_provider_id_template("aws:///eu-west-1a/i-0123"));
-    }
-
-    #[test]
-    fn go_templates() {
-        assert!(template_actions_ok("k8s={{ .KubernetesVersion }} {{- .KubernetesVersion -}}").is_ok());
-        assert!(template_actions_ok("{{ .Machine.Name }}").unwrap_err().contains(".Machine.Name"));
-        assert!(template_actions_ok("{{ .KubernetesVersion").is_err());
-        let spec = ConfigSpec {
-            files: vec![FileSpec {
-                path: "/v".into(),
-                content: Sensitive::new("k={{ .KubernetesVersion }}\n".into()),
-                mode: 0o644,
-                owner: None,
-                replace_generated: true,
-            }],
-            templated_files: vec!["/v".into()],
-            ..ConfigSpec::default()
-        };
-        assert_eq!(spec.files_for("v1.31.4")[0].content.expose(), "k=1.31.4\n");
     }
 
     #[test]

@@ -374,3 +374,181 @@ spec:
     assert_eq!(r3.patches.join_configuration, None);
     assert_eq!(r3.patches.cluster_configuration, None);
 }
+
+/// A Cluster (`cluster_spec` under `spec`), a KubeadmControlPlane of
+/// `kcp_version` unless it is empty, and a KubeadmConfig of `config_version`
+/// with the file `file` (YAML flow mapping fields).
+fn with_file(cluster_spec: Option<&str>, kcp_version: &str, config_version: &str, file: &str) -> String {
+    let mut docs = Vec::new();
+    if let Some(spec) = cluster_spec {
+        docs.push(format!(
+            "apiVersion: cluster.x-k8s.io/v1beta1\nkind: Cluster\nmetadata: {{name: demo}}\nspec: {spec}\n"
+        ));
+    }
+    if !kcp_version.is_empty() {
+        docs.push(format!(
+            "apiVersion: controlplane.cluster.x-k8s.io/v1beta2\nkind: KubeadmControlPlane\nmetadata: {{name: cp}}\nspec: {{version: {kcp_version}}}\n"
+        ));
+    }
+    docs.push(format!(
+        "apiVersion: bootstrap.cluster.x-k8s.io/{config_version}\nkind: KubeadmConfig\nmetadata: {{name: w}}\nspec:\n  joinConfiguration: {{}}\n  files:\n    - {{path: /etc/f, {file}}}\n"
+    ));
+    docs.join("---\n")
+}
+
+const CP_REF: &str =
+    "{controlPlaneRef: {apiVersion: controlplane.cluster.x-k8s.io/v1beta2, kind: KubeadmControlPlane, name: cp}}";
+
+fn content(m: &Manifests) -> &str {
+    m.spec.files[0].content.expose()
+}
+
+#[test]
+fn file_templates_render_with_the_control_plane_version() {
+    let version = "contentFormat: Template, content: 'cp={{ .controlPlane.version }}'";
+    for config in ["v1beta1", "v1beta2"] {
+        // The Cluster names the KubeadmControlPlane; its version gets a "v" and a patch number.
+        let m = parse_ok(&with_file(Some(CP_REF), "'1.32'", config, version));
+        assert_eq!(content(&m), "cp=v1.32.0", "{config}");
+        assert!(m.findings.is_empty(), "{:?}", m.findings);
+        assert!(m.spec.templates.is_empty());
+        // Raw, or no contentFormat: the content as it is.
+        for raw in ["contentFormat: Raw, content: '{{ .x }}'", "content: '{{ .x }}'"] {
+            assert_eq!(content(&parse_ok(&with_file(Some(CP_REF), "v1.32.2", config, raw))), "{{ .x }}");
+        }
+    }
+    // Without a Cluster, the KubeadmControlPlane of the manifests is taken.
+    assert_eq!(content(&parse_ok(&with_file(None, "v1.33.1", "v1beta2", version))), "cp=v1.33.1");
+    // A Secret's value is rendered too.
+    let from = "contentFormat: Template, contentFrom: {secret: {name: s, key: k}}";
+    let mut secrets = Secrets::new();
+    secrets
+        .entry("s".into())
+        .or_default()
+        .insert("k".into(), "{{- /* c */ -}}\n{{ with .controlPlane }}{{ .version }}{{ end }}\n".into());
+    let m = parse(&with_file(Some(CP_REF), "v1.32.2", "v1beta2", from), &secrets);
+    assert!(!m.has_errors(), "{:?}", m.findings);
+    assert_eq!(content(&m), "v1.32.2\n");
+}
+
+#[test]
+fn without_a_control_plane_reference_the_template_data_is_empty() {
+    let text =
+        |c: &str| with_file(Some("{}"), "v1.32.2", "v1beta2", &format!("contentFormat: Template, content: '{c}'"));
+    let m = parse_ok(&text("{{ if .controlPlane }}{{ .controlPlane.version }}{{ else }}none{{ end }}"));
+    assert_eq!(content(&m), "none");
+    assert!(m.findings.is_empty(), "{:?}", m.findings);
+    // Go prints "<no value>", and so does compat mode, with a warning saying why.
+    let m = parse_ok(&text("cp={{ .controlPlane.version }}"));
+    assert_eq!(content(&m), "cp=<no value>");
+    assert_eq!(m.findings.len(), 1, "{:?}", m.findings);
+    let f = &m.findings[0];
+    assert!(!f.is_error() && f.path == "spec.files[0].content", "{f}");
+    assert!(
+        f.message.contains("\"<no value>\"")
+            && f.message.contains("controlPlaneRef")
+            && f.message.contains("{{ if .controlPlane }}"),
+        "{f}"
+    );
+}
+
+#[test]
+fn an_unknown_control_plane_version_is_an_error_where_a_template_needs_it() {
+    let file = "contentFormat: Template, content: '{{ .controlPlane.version }}'";
+    let other = "{controlPlaneRef: {apiVersion: controlplane.cluster.x-k8s.io/v1beta2, kind: KubeadmControlPlane, name: other}}";
+    for (text, why) in [
+        (
+            with_file(Some(other), "v1.32.2", "v1beta2", file),
+            "names KubeadmControlPlane \"other\", which the manifests do not hold",
+        ),
+        (
+            with_file(Some(CP_REF), "", "v1beta2", file),
+            "names KubeadmControlPlane \"cp\", which the manifests do not hold",
+        ),
+        (with_file(None, "", "v1beta2", file), "the manifests hold no Cluster"),
+    ] {
+        let e = errors(&text, &Secrets::new());
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].starts_with("KubeadmConfig default/w (document "), "{e:?}");
+        assert!(e[0].contains(", spec.files[0].content: the Go template") && e[0].contains(why), "{e:?}");
+        assert!(e[0].contains("{{ .controlPlane.version }} needs the control plane's version"), "{e:?}");
+    }
+    // A template that does not read it renders.
+    let comment = "contentFormat: Template, content: 'a{{/* c */}}b'";
+    assert_eq!(content(&parse_ok(&with_file(None, "", "v1beta2", comment))), "ab");
+    // A control plane version Cluster API cannot read fails the files of every node.
+    let e = errors(&with_file(Some(CP_REF), "latest", "v1beta2", "content: x"), &Secrets::new());
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(
+        e[0].starts_with("KubeadmControlPlane default/cp (document 2), spec.version: \"latest\" is not a version"),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn content_formats_are_cluster_apis() {
+    let fmt = |f: &str, version: &str| {
+        errors(
+            &with_file(Some(CP_REF), "v1.32.2", version, &format!("contentFormat: {f}, content: x")),
+            &Secrets::new(),
+        )
+    };
+    let e = fmt("go-template", "v1beta2");
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(
+        e[0].contains(
+            "spec.files[0].contentFormat: \"go-template\" is not a content format Cluster API knows (Raw or Template)"
+        ) && e[0].contains("{{ .controlPlane.version }}"),
+        "{e:?}"
+    );
+    for bad in ["raw", "''", "Go"] {
+        let e = fmt(bad, "v1beta1");
+        assert_eq!(e.len(), 1, "{bad}: {e:?}");
+        assert!(
+            e[0].contains("spec.files[0].contentFormat")
+                && e[0].contains("use Raw (the default")
+                && e[0].contains("Template"),
+            "{e:?}"
+        );
+    }
+    for old in ["v1alpha3", "v1alpha4"] {
+        let e = fmt("Template", old);
+        assert_eq!(e.len(), 1, "{old}: {e:?}");
+        assert!(
+            e[0].contains(&format!("spec.files[0].contentFormat: this field does not exist in Cluster API {old}")),
+            "{e:?}"
+        );
+    }
+    // Unsupported template constructs are named, at the content's path.
+    let e = errors(
+        &with_file(
+            Some(CP_REF),
+            "v1.32.2",
+            "v1beta2",
+            "contentFormat: Template, content: '{{ .controlPlane.version | printf \"%q\" }}'",
+        ),
+        &Secrets::new(),
+    );
+    assert!(
+        e.len() == 1
+            && e[0].contains("spec.files[0].content: ")
+            && e[0].contains("a pipeline (|)")
+            && e[0].contains("templatefile"),
+        "{e:?}"
+    );
+    // Base64 content is rendered before it is decoded: the braces stay, with a warning.
+    let m = parse_ok(&with_file(
+        Some(CP_REF),
+        "v1.32.2",
+        "v1beta2",
+        "contentFormat: Template, encoding: base64, content: e3sgLmNvbnRyb2xQbGFuZS52ZXJzaW9uIH19Cg==",
+    ));
+    assert_eq!(content(&m), "{{ .controlPlane.version }}\n");
+    assert!(
+        m.findings
+            .iter()
+            .any(|f| !f.is_error() && f.path == "spec.files[0].contentFormat" && f.message.contains("base64")),
+        "{:?}",
+        m.findings
+    );
+}

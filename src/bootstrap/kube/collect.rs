@@ -26,11 +26,13 @@ pub const CONTROL_PLANE_NAME_LABEL: &str = "cluster.x-k8s.io/control-plane-name"
 /// What [`read_cluster`] returns.
 #[derive(Debug, Default)]
 pub struct ClusterObjects {
-    /// Machine name → YAML of the Cluster, its KubeadmControlPlane or
-    /// MachineDeployment, the Machine and its KubeadmConfig.
+    /// Machine name → YAML of the Cluster, its KubeadmControlPlane, the
+    /// Machine's MachineDeployment (workers), the Machine and its
+    /// KubeadmConfig. Workers carry the control plane too: Cluster API renders
+    /// their file templates with its version (`.controlPlane.version`).
     pub manifests: BTreeMap<String, String>,
-    /// MachineDeployment name → YAML of the Cluster, the MachineDeployment and
-    /// its KubeadmConfigTemplate.
+    /// MachineDeployment name → YAML of the Cluster, its KubeadmControlPlane,
+    /// the MachineDeployment and its KubeadmConfigTemplate.
     pub machine_deployments: BTreeMap<String, String>,
     /// YAML of the Cluster and its KubeadmControlPlane, when it has one.
     pub control_plane: Option<String>,
@@ -336,7 +338,8 @@ pub fn read_cluster(api: &dyn Api, namespace: &str, cluster_name: &str) -> Resul
     for kcp in kcps.values() {
         secret_refs(kcp.get("spec").and_then(|s| s.get("kubeadmConfigSpec")), &mut refs);
     }
-    let control_plane = control_plane_name.as_ref().and_then(|n| kcps.get(n)).map(|kcp| to_yaml(&[&cluster, kcp]));
+    let cluster_kcp: Option<&Json> = control_plane_name.as_ref().and_then(|n| kcps.get(n));
+    let control_plane = cluster_kcp.map(|kcp| to_yaml(&[&cluster, kcp]));
     if let Some(name) = &control_plane_name {
         if !kcps.contains_key(name) {
             warnings.push(format!(
@@ -372,7 +375,9 @@ pub fn read_cluster(api: &dyn Api, namespace: &str, cluster_name: &str) -> Resul
         if let Some(t) = &template {
             secret_refs(t.get("spec").and_then(|s| s.get("template")).and_then(|t| t.get("spec")), &mut refs);
         }
-        let mut docs = vec![&cluster, &md];
+        let mut docs = vec![&cluster];
+        docs.extend(cluster_kcp);
+        docs.push(&md);
         docs.extend(template.as_ref());
         machine_deployments.insert(name.clone(), to_yaml(&docs));
         deployments_clean.insert(name, md);
@@ -428,6 +433,10 @@ pub fn read_cluster(api: &dyn Api, namespace: &str, cluster_name: &str) -> Resul
             secret_refs(c.get("spec"), &mut refs);
         }
         let mut docs = vec![&cluster];
+        // A worker's entry holds the Cluster's control plane as well.
+        if owner_kcp.is_none() {
+            docs.extend(cluster_kcp);
+        }
         docs.extend(owner);
         docs.push(&machine);
         docs.extend(config.as_ref());
