@@ -26,14 +26,14 @@
 //! Nothing here knows about Terraform, tonic, prost or msgpack.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::http;
 use super::node::{KubernetesVersion, OperatingSystem, RemoteFile};
 
 /// Largest manifest read (it lists a handful of files).
-const MAX_MANIFEST_BYTES: u64 = 1 << 20;
+const MAX_MANIFEST_BYTES: u64 = http::MANIFEST.body_limit;
 
 /// Where archives are downloaded before they are unpacked.
 pub const ARCHIVE_DIR: &str = "/opt/kubeadm/artifacts";
@@ -188,57 +188,108 @@ impl Manifest {
     }
 }
 
-/// Reads a manifest from a local path, `file://`, `http://` or `https://`.
-/// (`s3://` manifests are read by the S3 store.)
-pub fn fetch(url: &str) -> Result<Vec<u8>, String> {
-    if url.starts_with("http://") || url.starts_with("https://") {
-        return fetch_http(url);
-    }
-    if url.starts_with("s3://") {
-        return Err("s3:// manifests need the provider's S3 store".to_string());
-    }
-    let path = url.strip_prefix("file://").unwrap_or(url);
-    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
-    if meta.len() > MAX_MANIFEST_BYTES {
-        return Err(format!("larger than {MAX_MANIFEST_BYTES} bytes"));
-    }
-    std::fs::read(path).map_err(|e| e.to_string())
+/// Why a manifest could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Unread {
+    /// There is none at the URL.
+    Missing(String),
+    /// It is there, or may be, but cannot be read.
+    Unreadable(String),
 }
 
-fn fetch_http(url: &str) -> Result<Vec<u8>, String> {
-    let tls = ureq::tls::TlsConfig::builder()
-        .unversioned_rustls_crypto_provider(std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
-        .build();
-    let agent: ureq::Agent =
-        ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(30))).tls_config(tls).build().into();
-    let resp = agent.get(url).call().map_err(|e| e.to_string())?;
-    resp.into_body().with_config().limit(MAX_MANIFEST_BYTES).read_to_vec().map_err(|e| e.to_string())
-}
+impl Unread {
+    fn reason(self) -> String {
+        match self {
+            Unread::Missing(r) | Unread::Unreadable(r) => r,
+        }
+    }
 
-/// Reads and parses the manifest for `version`; a missing manifest means the
-/// version is not supported by this artifact source.
-pub fn load(url: &str, version: &KubernetesVersion) -> Result<Manifest, ArtifactError> {
-    load_with(url, version, fetch)
-}
+    fn into_error(self, url: &str, version: &KubernetesVersion) -> ArtifactError {
+        match self {
+            Unread::Missing(reason) => {
+                ArtifactError::Missing { version: version.to_string(), url: url.to_string(), reason }
+            }
+            Unread::Unreadable(reason) => ArtifactError::Unreadable { url: url.to_string(), reason },
+        }
+    }
 
-/// Like [`load`], with the caller's way of reading `url` (e.g. through an
-/// S3 client for `s3://`).
-pub fn load_with(
-    url: &str,
-    version: &KubernetesVersion,
-    fetch: impl FnOnce(&str) -> Result<Vec<u8>, String>,
-) -> Result<Manifest, ArtifactError> {
-    let bytes = fetch(url).map_err(|reason| {
+    /// Sorts the text of a reader that reports only text (a file read, the
+    /// S3 store, a reading done ahead of time).
+    fn from_text(reason: String) -> Unread {
         let missing = reason.contains("No such file")
             || reason.contains("404")
             || reason.contains("not found")
             || reason.contains("NotFound");
         if missing {
-            ArtifactError::Missing { version: version.to_string(), url: url.to_string(), reason }
+            Unread::Missing(reason)
         } else {
-            ArtifactError::Unreadable { url: url.to_string(), reason }
+            Unread::Unreadable(reason)
         }
-    })?;
+    }
+}
+
+/// Reads a manifest from a local path, `file://`, `http://` or `https://`.
+/// (`s3://` manifests are read by the S3 store.)
+pub fn fetch(url: &str) -> Result<Vec<u8>, String> {
+    read(url).map_err(Unread::reason)
+}
+
+fn read(url: &str) -> Result<Vec<u8>, Unread> {
+    if url.starts_with("http://") || url.starts_with("https://") {
+        return read_http(url);
+    }
+    if url.starts_with("s3://") {
+        return Err(Unread::Unreadable("s3:// manifests need the provider's S3 store".to_string()));
+    }
+    let path = url.strip_prefix("file://").unwrap_or(url);
+    let io = |e: std::io::Error| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            Unread::Missing(e.to_string())
+        } else {
+            Unread::Unreadable(e.to_string())
+        }
+    };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if meta.len() > MAX_MANIFEST_BYTES {
+        return Err(Unread::Unreadable(format!("larger than {MAX_MANIFEST_BYTES} bytes")));
+    }
+    std::fs::read(path).map_err(io)
+}
+
+/// The reasons keep the HTTP library's wording (`http status: 404`, `host
+/// not found`, `timeout: global`); a host name that does not resolve counts
+/// as a missing manifest, as a 404 does.
+fn read_http(url: &str) -> Result<Vec<u8>, Unread> {
+    let transport = |e: http::TransportError| match e.kind {
+        http::TransportKind::HostNotFound => Unread::Missing(e.to_string()),
+        _ => Unread::Unreadable(e.to_string()),
+    };
+    match http::Agent::new(&http::MANIFEST).get(url, &[]).map_err(transport)? {
+        http::Got::Found(body) => body.read().map_err(transport),
+        http::Got::NotFound(_) => Err(Unread::Missing("http status: 404".to_string())),
+        // Below 400 the answer is read as it is.
+        http::Got::Status(status, body) if status < 400 => body.read().map_err(transport),
+        http::Got::Status(status, _) => Err(Unread::Unreadable(format!("http status: {status}"))),
+    }
+}
+
+/// Reads and parses the manifest for `version`; a missing manifest means the
+/// version is not supported by this artifact source.
+pub fn load(url: &str, version: &KubernetesVersion) -> Result<Manifest, ArtifactError> {
+    let bytes = read(url).map_err(|u| u.into_error(url, version))?;
+    Manifest::parse(&bytes, url, version)
+}
+
+/// Like [`load`], with the caller's way of reading `url` (e.g. through an
+/// S3 client for `s3://`). Its error text is all there is to go by: one that
+/// says a file or object is not there (`No such file`, `404`, `not found`,
+/// `NotFound`) is a missing manifest.
+pub fn load_with(
+    url: &str,
+    version: &KubernetesVersion,
+    fetch: impl FnOnce(&str) -> Result<Vec<u8>, String>,
+) -> Result<Manifest, ArtifactError> {
+    let bytes = fetch(url).map_err(|reason| Unread::from_text(reason).into_error(url, version))?;
     Manifest::parse(&bytes, url, version)
 }
 
@@ -298,6 +349,45 @@ mod tests {
     fn missing_manifest_says_version_unsupported() {
         let e = load("/nonexistent/v1.31.4/manifest.json", &v()).unwrap_err();
         assert_eq!(e.to_string().split(':').next().unwrap(), "Kubernetes v1.31.4 is not supported");
+    }
+
+    /// Serves each of `replies` (status line and body) to one request.
+    fn serve(replies: &'static [(&'static str, &'static str)]) -> (String, std::thread::JoinHandle<()>) {
+        use std::io::{Read as _, Write as _};
+        let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/k8s/v1.31.4/manifest.json", server.local_addr().unwrap());
+        let handle = std::thread::spawn(move || {
+            for (status, body) in replies {
+                let (mut s, _) = server.accept().unwrap();
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf).unwrap();
+                let reply =
+                    format!("HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+                s.write_all(reply.as_bytes()).unwrap();
+            }
+        });
+        (url, handle)
+    }
+
+    #[test]
+    fn http_answers_sort_into_missing_and_unreadable() {
+        let (url, server) = serve(&[("404 Not Found", "gone"), ("500 Oops", "down"), ("404 Not Found", "gone")]);
+        let e = load(&url, &v()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("Kubernetes v1.31.4 is not supported: no manifest at {url} (http status: 404)")
+        );
+        let e = load(&url, &v()).unwrap_err();
+        assert_eq!(e.to_string(), format!("cannot read the artifacts manifest at {url}: http status: 500"));
+        // Read ahead of time, the text tells the same.
+        let e = load_with(&url, &v(), fetch).unwrap_err();
+        assert!(matches!(e, ArtifactError::Missing { .. }), "{e}");
+        server.join().unwrap();
+        let body: &'static str = Box::leak(manifest_json().into_boxed_str());
+        let replies: &'static [(&'static str, &'static str)] = Box::leak(Box::new([("200 OK", body)]));
+        let (url, server) = serve(replies);
+        assert_eq!(load(&url, &v()).unwrap().files.len(), 3);
+        server.join().unwrap();
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod artifacts;
 pub mod capi;
 pub mod duration;
 pub mod health;
+pub mod http;
 pub mod ignition;
 pub mod kube;
 pub mod kubeadm;

@@ -2,87 +2,50 @@
 //! credential or an exec plugin's.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use base64::Engine as _;
 use rustls::pki_types::CertificateDer;
 use serde_json::Value as Json;
 
 use super::*;
+use crate::bootstrap::http;
 use crate::bootstrap::secret::Sensitive;
 
-/// Largest response body read (a list of many Machines stays well below).
-const MAX_RESPONSE_BYTES: u64 = 64 << 20;
-/// Time allowed to open a connection.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Time allowed for one whole request.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// A blocking Kubernetes API client on ureq.
+/// A blocking Kubernetes API client.
 pub struct Client {
-    agent: ureq::Agent,
+    agent: http::Agent,
     server: String,
     pub(super) authorization: Option<Sensitive<String>>,
     /// Trust settings, to build an agent for a client certificate a plugin returns.
-    trust: Trust,
+    trust: http::Roots,
     /// The plugin that supplies credentials, and what it last supplied.
     exec: Option<(ExecPlugin, Mutex<Option<ExecAuth>>)>,
-}
-
-/// How the server's certificate is checked.
-#[derive(Clone)]
-struct Trust {
-    ca: Option<Vec<CertificateDer<'static>>>,
-    insecure: bool,
 }
 
 /// Requests authenticated by one credential of an exec plugin.
 #[derive(Clone)]
 struct ExecAuth {
     credential: Arc<ExecCredential>,
-    agent: ureq::Agent,
+    agent: http::Agent,
     authorization: Option<Sensitive<String>>,
 }
 
 /// What the next request goes out with.
 pub(super) struct RequestAuth {
-    pub(super) agent: ureq::Agent,
+    pub(super) agent: http::Agent,
     pub(super) authorization: Option<Sensitive<String>>,
     /// The plugin's credential it carries, when a plugin supplied it.
     pub(super) credential: Option<Arc<ExecCredential>>,
 }
 
-/// A ureq agent trusting `trust` and presenting `client_cert`.
+/// An agent trusting `trust` and presenting `client_cert`.
 fn build_agent(
-    trust: &Trust,
+    trust: &http::Roots,
     client_cert: Option<&(Vec<CertificateDer<'static>>, Sensitive<Vec<u8>>)>,
-) -> Result<ureq::Agent, String> {
-    let mut tls = ureq::tls::TlsConfig::builder().unversioned_rustls_crypto_provider(crypto_provider());
-    if trust.insecure {
-        tls = tls.disable_verification(true);
-    } else if let Some(ca) = &trust.ca {
-        let roots: Vec<ureq::tls::Certificate<'static>> =
-            ca.iter().map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned()).collect();
-        tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&roots));
-    }
-    if let Some((certs, key)) = client_cert {
-        let chain: Vec<ureq::tls::Certificate<'static>> =
-            certs.iter().map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned()).collect();
-        // The key was checked already; ureq parses the same PEM again.
-        let key = ureq::tls::PrivateKey::from_pem(key.expose())
-            .map_err(|_| "the client key is not a usable PEM private key".to_string())?;
-        tls = tls.client_cert(Some(ureq::tls::ClientCert::new_with_certs(&chain, key)));
-    }
-    Ok(ureq::Agent::config_builder()
-        .tls_config(tls.build())
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .max_redirects_will_error(false)
-        .timeout_connect(Some(CONNECT_TIMEOUT))
-        .timeout_global(Some(REQUEST_TIMEOUT))
-        .user_agent(concat!("terraform-provider-kubeadm/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .into())
+) -> Result<http::Agent, String> {
+    // The key was checked already; the TLS library parses the same PEM again.
+    let cert = client_cert.map(|(chain, key)| http::ClientCert { chain, key_pem: key.expose() });
+    http::Agent::with_tls(&http::KUBE_API, trust, cert)
 }
 
 fn bearer(token: &Sensitive<String>) -> Sensitive<String> {
@@ -92,7 +55,11 @@ fn bearer(token: &Sensitive<String>) -> Sensitive<String> {
 impl Client {
     /// A client for `conn`. An exec plugin runs on the first request, not here.
     pub fn new(conn: &Connection) -> Result<Client, KubeError> {
-        let trust = Trust { ca: conn.ca.clone(), insecure: conn.insecure };
+        let trust = match (&conn.ca, conn.insecure) {
+            (_, true) => http::Roots::Unverified,
+            (Some(ca), false) => http::Roots::Only(ca.clone()),
+            (None, false) => http::Roots::Public,
+        };
         let agent = build_agent(&trust, conn.client_cert.as_ref())
             .map_err(|e| KubeError::setting("client_key", "Invalid client key", e))?;
         let authorization = if let Some(t) = &conn.token {
@@ -140,45 +107,30 @@ impl Client {
     /// One GET: the status and the body.
     fn send(
         &self,
-        agent: &ureq::Agent,
+        agent: &http::Agent,
         authorization: Option<&Sensitive<String>>,
         path: &str,
     ) -> Result<(u16, Vec<u8>), KubeError> {
         let url = format!("{}{path}", self.server);
-        let mut req = agent.get(&url).header("Accept", "application/json");
+        let mut headers = vec![("Accept", "application/json")];
         if let Some(a) = authorization {
-            req = req.header("Authorization", a.expose().as_str());
+            headers.push(("Authorization", a.expose().as_str()));
         }
-        let resp = req.call().map_err(|e| self.transport_error(e))?;
-        let status = resp.status().as_u16();
-        let body = resp
-            .into_body()
-            .with_config()
-            .limit(MAX_RESPONSE_BYTES)
-            .read_to_vec()
-            .map_err(|e| self.transport_error(e))?;
+        let got = agent.get(&url, &headers).map_err(|e| self.transport_error(e))?;
+        let status = got.status();
+        let body = got.into_body().read().map_err(|e| self.transport_error(e))?;
         Ok((status, body))
     }
 
-    fn transport_error(&self, e: ureq::Error) -> KubeError {
+    fn transport_error(&self, e: http::TransportError) -> KubeError {
         let host = self.server.clone();
-        match e {
-            ureq::Error::Timeout(t) => KubeError::Timeout { host, reason: format!("{t} timeout") },
-            ureq::Error::HostNotFound => {
+        match e.kind {
+            http::TransportKind::Timeout => KubeError::Timeout { host, reason: e.detail },
+            http::TransportKind::HostNotFound => {
                 KubeError::Connect { host, reason: "the host name does not resolve".to_string() }
             }
-            ureq::Error::Rustls(e) => KubeError::Tls { host, reason: e.to_string() },
-            ureq::Error::Tls(e) => KubeError::Tls { host, reason: e.to_string() },
-            ureq::Error::Io(io) => {
-                if let Some(tls) = io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
-                    KubeError::Tls { host, reason: tls.to_string() }
-                } else if io.kind() == std::io::ErrorKind::TimedOut {
-                    KubeError::Timeout { host, reason: io.to_string() }
-                } else {
-                    KubeError::Connect { host, reason: io.to_string() }
-                }
-            }
-            other => KubeError::Connect { host, reason: other.to_string() },
+            http::TransportKind::Tls => KubeError::Tls { host, reason: e.detail },
+            http::TransportKind::Connect => KubeError::Connect { host, reason: e.detail },
         }
     }
 }

@@ -368,7 +368,7 @@ pub(super) fn parse_key(pem: &[u8]) -> Result<PrivateKeyDer<'static>, String> {
 }
 
 pub(super) fn crypto_provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+    crate::bootstrap::http::crypto_provider()
 }
 
 /// Checks that a client key is usable and belongs to the certificate.

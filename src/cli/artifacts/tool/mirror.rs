@@ -2,6 +2,7 @@
 //! checked, then building its manifest.
 
 use super::*;
+use crate::bootstrap::http;
 
 /// What `mirror` is asked for.
 #[derive(Debug, Clone)]
@@ -63,18 +64,8 @@ pub(super) fn local_path(url: &str) -> PathBuf {
     PathBuf::from(url.strip_prefix("file://").unwrap_or(url))
 }
 
-pub(super) fn agent() -> ureq::Agent {
-    let tls = ureq::tls::TlsConfig::builder()
-        .unversioned_rustls_crypto_provider(std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
-        .build();
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_connect(Some(Duration::from_secs(15)))
-        .timeout_recv_response(Some(Duration::from_secs(60)))
-        .timeout_per_read(Some(Duration::from_secs(60)))
-        .tls_config(tls)
-        .build()
-        .into()
+pub(super) fn agent() -> http::Agent {
+    http::Agent::new(&http::DOWNLOAD)
 }
 
 /// What a GET of a URL or a local path found.
@@ -83,19 +74,14 @@ pub(super) enum Fetched<R> {
     NotFound,
 }
 
-pub(super) fn open(agent: &ureq::Agent, url: &str) -> Result<Fetched<Box<dyn Read>>, ToolError> {
+pub(super) fn open(agent: &http::Agent, url: &str) -> Result<Fetched<Box<dyn Read>>, ToolError> {
     let fail = |reason: String| ToolError::Download { url: url.to_string(), reason };
     if is_http(url) {
-        let resp = agent.get(url).call().map_err(|e| fail(e.to_string()))?;
-        let status = resp.status().as_u16();
-        if status == 404 {
-            return Ok(Fetched::NotFound);
-        }
-        if status != 200 {
-            return Err(fail(format!("the server answered HTTP {status}")));
-        }
-        let reader = resp.into_body().into_with_config().limit(MAX_DOWNLOAD_BYTES).reader();
-        return Ok(Fetched::Found(Box::new(reader)));
+        return match agent.get(url, &[]).map_err(|e| fail(e.to_string()))? {
+            http::Got::Found(body) => Ok(Fetched::Found(Box::new(body.into_reader()))),
+            http::Got::NotFound(_) => Ok(Fetched::NotFound),
+            http::Got::Status(status, _) => Err(fail(format!("the server answered HTTP {status}"))),
+        };
     }
     match std::fs::File::open(local_path(url)) {
         Ok(f) => Ok(Fetched::Found(Box::new(f))),
@@ -106,7 +92,7 @@ pub(super) fn open(agent: &ureq::Agent, url: &str) -> Result<Fetched<Box<dyn Rea
 
 /// A published checksum: `<hex>` or `<hex>  <file>` on the first line.
 pub(super) fn fetch_checksum(
-    agent: &ureq::Agent,
+    agent: &http::Agent,
     url: &str,
     algorithm: &'static str,
 ) -> Result<Option<(String, String)>, ToolError> {
@@ -133,7 +119,7 @@ pub(super) fn fetch_checksum(
 /// Downloads one file into `dest` (through a temporary file), checking it
 /// against the upstream's `.sha512` or `.sha256` when one is published.
 pub(super) fn mirror_one(
-    agent: &ureq::Agent,
+    agent: &http::Agent,
     name: &str,
     url: &str,
     dest: &Path,

@@ -11,7 +11,6 @@
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use sha2::{Digest, Sha256, Sha512};
 
@@ -44,7 +43,7 @@ pub const DEFAULT_URL_TEMPLATE: &str = "{base}/{version}/bin/linux/{arch}/{name}
 /// Where CNI plugin archives are unpacked.
 pub const CNI_BIN_DIR: &str = "/opt/cni/bin";
 /// The largest file downloaded (kubelet is about 80 MB).
-pub const MAX_DOWNLOAD_BYTES: u64 = 1 << 30;
+pub const MAX_DOWNLOAD_BYTES: u64 = crate::bootstrap::http::DOWNLOAD.body_limit;
 /// The largest checksum file read.
 const MAX_CHECKSUM_BYTES: u64 = 64 * 1024;
 
