@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Sums the time each test binary spent in each Terraform and OpenTofu command,
+# Sums the time each test file spent in each Terraform and OpenTofu command,
 # from the lines the acceptance tests append to target/tmp/cli-times.tsv
-# (binary, test, CLI, subcommand, seconds), as a Markdown table: seconds and
+# (test file, test, CLI, subcommand, seconds), as a Markdown table: seconds and
 # the number of commands per cell. Remove the file before a run to measure
 # that run alone.
 #
@@ -30,7 +30,7 @@ def order(cli):
 
 clis = sorted({c for _, c in secs}, key=order)
 binaries = sorted({b for b, _ in secs})
-print("| test binary | " + " | ".join(clis) + " |")
+print("| test file | " + " | ".join(clis) + " |")
 print("|---|" + "---:|" * len(clis))
 for b in binaries:
     cells = [f"{secs[(b, c)]:.0f} s ({runs[(b, c)]})" if (b, c) in secs else "–" for c in clis]

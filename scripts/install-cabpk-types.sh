@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the Go program tests/capi_cabpk.rs compares compat mode against:
+# Builds the Go program tests/capi/capi_cabpk.rs compares compat mode against:
 #
 #   .tools/cabpk-types/<Cluster API version>/cabpk-types
 #
@@ -33,7 +33,7 @@ capi_version="$(sed -n 's/^[[:space:]]*sigs\.k8s\.io\/cluster-api[[:space:]]\{1,
 [ -n "$capi_version" ] || die "$src/go.mod requires no sigs.k8s.io/cluster-api version"
 
 # The sources the binary comes from, in name order: each file's name on a
-# line of its own, then its content (tests/capi_cabpk.rs computes the same).
+# line of its own, then its content (tests/capi/capi_cabpk.rs computes the same).
 sources_sha256() {
   (
     cd "$src"

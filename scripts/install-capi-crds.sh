@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the CustomResourceDefinitions of Cluster API that the tests load
-# into a real kube-apiserver (tests/capi_apiserver.rs):
+# into a real kube-apiserver (tests/capi/capi_apiserver.rs):
 #
 #   .tools/capi/<version>/crds/*.yaml
 #   .tools/capi/versions.env            (CAPI_VERSION, CAPI_CRDS_DIR)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs strace, which the secrets audit of the disk (tests/secrets_state.rs)
+# Installs strace, which the secrets audit of the disk (tests/acceptance/secrets_state.rs)
 # runs the provider under. Does nothing when present.
 set -euo pipefail
 if ! command -v strace >/dev/null 2>&1; then

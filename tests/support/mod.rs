@@ -10,6 +10,8 @@
 //! checks nothing is left.
 #![allow(dead_code)]
 
+pub mod hcl;
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write as _};
 use std::path::{Path, PathBuf};
@@ -232,20 +234,25 @@ pub fn terraforms() -> Vec<Terraform> {
 }
 
 /// Appends the wall time of one CLI command to `cli-times.tsv` in cargo's
-/// temporary directory for integration tests (`target/tmp/`): test binary,
-/// test, CLI, subcommand and seconds, one line each, so that the time every
-/// test spends on each Terraform and OpenTofu can be summed after a run
+/// temporary directory for integration tests (`target/tmp/`): test file (the
+/// first segment of the test's path, `acceptance_cluster_ca` for
+/// `acceptance_cluster_ca::generated_ca`, or the test binary's name), test,
+/// CLI, subcommand and seconds, one line each, so that the time every test
+/// spends on each Terraform and OpenTofu can be summed after a run
 /// (`scripts/cli-times.sh`).
 pub fn record_cli_time(tf: &Terraform, args: &[&str], elapsed: Duration) {
     let Some(dir) = option_env!("CARGO_TARGET_TMPDIR") else { return };
-    let binary = std::env::current_exe()
-        .ok()
-        .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
-        .map(|s| s.rsplit_once('-').map_or(s.clone(), |(name, _hash)| name.to_string()))
-        .unwrap_or_default();
     let test = std::thread::current().name().unwrap_or("main").to_string();
+    let file = match test.split_once("::") {
+        Some((module, _)) => module.to_string(),
+        None => std::env::current_exe()
+            .ok()
+            .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+            .map(|s| s.rsplit_once('-').map_or(s.clone(), |(name, _hash)| name.to_string()))
+            .unwrap_or_default(),
+    };
     let line = format!(
-        "{binary}\t{test}\t{}\t{}\t{:.3}\n",
+        "{file}\t{test}\t{}\t{}\t{:.3}\n",
         tf.label(),
         args.first().copied().unwrap_or(""),
         elapsed.as_secs_f64()
