@@ -2,11 +2,10 @@
 //! certificate lifetime, DNS domain, etcd directory, certificate SANs) and
 //! its reading into a `ClusterSpec`, HCL over what the manifests give.
 
-use std::net::IpAddr;
-
 use crate::bootstrap::capi;
 use crate::bootstrap::duration::GoDuration;
-use crate::bootstrap::kubeadm::{self, KubeadmError, CERTIFICATE_VALIDITY_DEFAULT};
+use crate::bootstrap::kubeadm::CERTIFICATE_VALIDITY_DEFAULT;
+use crate::bootstrap::net::{check_endpoint, valid_cert_san};
 use crate::bootstrap::node::{
     is_dns1123_subdomain, ClusterSpec, KubernetesVersion, Role, DEFAULT_DNS_DOMAIN, DEFAULT_SERVICE_SUBNET,
 };
@@ -15,43 +14,6 @@ use crate::tfplugin::diag::{AttrPath, Diagnostic};
 use super::capi_location::{CapiField, Input, Origin};
 use super::compat::Compat;
 use super::{components, err, hcl_str, Reader, MAX_REPORTED};
-
-/// Checks `host[:port]` as kubeadm does (`ParseHostPort` and the render's
-/// own rules): the port, when given, is 1-65535 and the host an IP address
-/// or a lower-case DNS name. `Err` says what is wrong.
-pub(super) fn check_endpoint(e: &str) -> Result<(), String> {
-    match kubeadm::endpoint_with_port(e) {
-        Err(KubeadmError::InvalidControlPlaneEndpoint { reason, .. }) => return Err(reason.to_string()),
-        Err(other) => return Err(other.to_string()),
-        Ok(_) => {}
-    }
-    let host = if let Some(rest) = e.strip_prefix('[') {
-        // Go's SplitHostPort only takes brackets with a port after them.
-        match rest.split_once("]:") {
-            Some((h, _)) => h,
-            None => {
-                return Err(
-                    "kubeadm takes a bracketed IPv6 address only with a port; write [fd00::1]:6443, or the address without brackets".into(),
-                )
-            }
-        }
-    } else if e.matches(':').count() == 1 {
-        e.split_once(':').map_or(e, |(h, _)| h)
-    } else {
-        e
-    };
-    if host.parse::<IpAddr>().is_ok() || is_dns1123_subdomain(host) {
-        Ok(())
-    } else {
-        Err(format!("the host {host:?} is neither an IP address nor a lower-case DNS name"))
-    }
-}
-
-/// An API server certificate SAN as kubeadm's `ValidateCertSANs` takes it:
-/// an IP address, a DNS name or a wildcard DNS name (`*.example.com`).
-pub(super) fn valid_cert_san(s: &str) -> bool {
-    s.parse::<IpAddr>().is_ok() || is_dns1123_subdomain(s) || s.strip_prefix("*.").is_some_and(is_dns1123_subdomain)
-}
 
 impl Reader<'_> {
     /// Checks the cluster inputs known on their own; the Kubernetes version

@@ -10,7 +10,6 @@ use crate::tfplugin::value::Value;
 mod certificate_validity;
 mod compat;
 mod first_plan;
-mod rules;
 
 #[test]
 fn schema_is_valid() {
