@@ -10,6 +10,7 @@ pub mod http;
 pub mod ignition;
 pub mod kube;
 pub mod kubeadm;
+pub mod net;
 pub mod node;
 pub mod pki;
 pub mod secret;
