@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 
 use super::{Clock, ProviderData};
 use crate::bootstrap::duration::GoDuration;
+use crate::bootstrap::timestamp::parse_rfc3339;
 use crate::bootstrap::token::{self, BootstrapToken, TOKEN_EXAMPLE, TOKEN_PATTERN};
 use crate::tfplugin::diag::{AttrPath, Diagnostic, Diagnostics};
 use crate::tfplugin::framework::{Plan, Private, Resource};
@@ -163,10 +164,6 @@ impl Settings {
     }
 }
 
-fn parse_time(s: &str) -> Option<OffsetDateTime> {
-    OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
-}
-
 fn manifest(tok: &BootstrapToken, s: &Settings, expires: Option<OffsetDateTime>) -> String {
     token::secret_manifest(tok, s.description.as_deref(), expires, &s.usages, &s.groups)
 }
@@ -240,7 +237,7 @@ impl Resource<ProviderData> for BootstrapTokenResource {
         let expires = plan.planned.get("expires_at");
         match (token, Settings::from(&plan.planned)) {
             (Some(tok), Some(s)) if expires.is_known() => {
-                let exp = expires.as_str().and_then(parse_time);
+                let exp = expires.as_str().and_then(parse_rfc3339);
                 plan.planned.set("secret_manifest", Value::from(manifest(&tok, &s, exp)));
             }
             _ => plan.planned.set("secret_manifest", Value::unknown()),
@@ -299,7 +296,7 @@ impl Resource<ProviderData> for BootstrapTokenResource {
         _private: &mut Private,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        let expires = state.get("expires_at").as_str().and_then(parse_time);
+        let expires = state.get("expires_at").as_str().and_then(parse_rfc3339);
         let renew_before = state.get("renew_before").as_str().and_then(|s| GoDuration::parse(s).ok());
         let now = (self.clock)();
         if let Some(rb) = renew_before {
@@ -348,7 +345,7 @@ impl Resource<ProviderData> for BootstrapTokenResource {
         };
         let expires = match exp_str {
             None => None,
-            Some(s) => match parse_time(s) {
+            Some(s) => match parse_rfc3339(s) {
                 Some(t) => Some(t),
                 None => {
                     let shown: String = s.chars().take(40).collect();
