@@ -13,7 +13,7 @@ fn err(text: &str, cp: &ControlPlane) -> String {
 }
 
 // The expected values are what Go's text/template gives for the same
-// text and data (tests/capi_cabpk.rs checks the fixtures against Go itself).
+// text and data (tests/capi/capi_cabpk.rs checks the fixtures against Go itself).
 #[test]
 fn renders_like_go() {
     let absent = ControlPlane::Absent;
