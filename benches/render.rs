@@ -4,16 +4,13 @@
 //!
 //! Run with `cargo bench --bench render`.
 
-use std::collections::BTreeMap;
 use std::time::Instant;
 
 use terraform_provider_kubeadm::bootstrap::node::{
-    ApiServerSpec, Artifacts, CaMaterial, ClusterSpec, ComponentSpec, ControlPlanePki, EtcdSpec, IgnitionVersion,
-    KubeadmPatches, KubernetesVersion, NameFrom, NodeOptions, NodeSpec, OperatingSystem, RemoteFile, Role, TokenSpec,
+    Artifacts, CaMaterial, ControlPlanePki, NameFrom, NodeOptions, NodeSpec, OperatingSystem, RemoteFile, Role,
 };
 use terraform_provider_kubeadm::bootstrap::pki::{self, CaRole, KeyAlgorithm};
-use terraform_provider_kubeadm::bootstrap::secret::Sensitive;
-use terraform_provider_kubeadm::bootstrap::{artifacts, ignition, kubeadm};
+use terraform_provider_kubeadm::bootstrap::{artifacts, fixtures, ignition, kubeadm};
 
 fn pki_material() -> ControlPlanePki {
     let now = time::OffsetDateTime::now_utc();
@@ -40,44 +37,15 @@ fn spec(role: Role, os: OperatingSystem, pki: &ControlPlanePki) -> NodeSpec {
         mode: 0o755,
         extract_to: None,
     };
-    NodeSpec {
-        role,
-        cluster: ClusterSpec {
-            name: "bench".into(),
-            kubernetes_version: KubernetesVersion::parse("v1.31.4").expect("version"),
-            control_plane_endpoint: "api.bench.example.com:6443".into(),
-            pod_subnet: Some("192.168.0.0/16".into()),
-            service_subnet: "10.96.0.0/12".into(),
-            dns_domain: "cluster.local".into(),
-            image_repository: None,
-            feature_gates: BTreeMap::new(),
-            api_server: ApiServerSpec::default(),
-            controller_manager: ComponentSpec::default(),
-            scheduler: ComponentSpec::default(),
-            etcd: EtcdSpec::default(),
-            certificate_validity: None,
-        },
-        pki: role.is_control_plane().then(|| pki.clone()),
-        ca_cert_hashes: vec![pki::ca_cert_hash(&pki.ca.cert_pem).expect("hash")],
-        bootstrap_token: TokenSpec {
-            token: Sensitive::new("abcdef.0123456789abcdef".into()),
-            description: None,
-            expires: Some("2030-01-01T00:00:00Z".into()),
-            usages: vec!["signing".into(), "authentication".into()],
-            groups: vec!["system:bootstrappers:kubeadm:default-node-token".into()],
-        },
-        node: NodeOptions { name_from: NameFrom::Aws, ..NodeOptions::default() },
-        os,
-        ignition_version: IgnitionVersion::V3_3,
-        artifacts: Artifacts::Remote(vec![file("kubeadm"), file("kubelet"), file("kubectl")]),
-        files: vec![],
-        pre_kubeadm_commands: vec![],
-        post_kubeadm_commands: vec![],
-        users: vec![],
-        ntp_servers: vec![],
-        additional_ignition: vec![],
-        patches: KubeadmPatches::default(),
-    }
+    let mut s = fixtures::node_spec(role, os, "v1.31.4");
+    s.cluster.name = "bench".into();
+    s.cluster.control_plane_endpoint = "api.bench.example.com:6443".into();
+    s.pki = role.is_control_plane().then(|| pki.clone());
+    s.ca_cert_hashes = vec![pki::ca_cert_hash(&pki.ca.cert_pem).expect("hash")];
+    s.bootstrap_token.expires = Some("2030-01-01T00:00:00Z".into());
+    s.node = NodeOptions { name_from: NameFrom::Aws, ..NodeOptions::default() };
+    s.artifacts = Artifacts::Remote(vec![file("kubeadm"), file("kubelet"), file("kubectl")]);
+    s
 }
 
 fn main() {

@@ -5,6 +5,8 @@ pub mod admin_kubeconfig;
 pub mod artifacts;
 pub mod capi;
 pub mod duration;
+#[doc(hidden)]
+pub mod fixtures;
 pub mod health;
 pub mod http;
 pub mod ignition;

@@ -7,9 +7,10 @@ use base64::Engine as _;
 use serde_json::{json, Value};
 
 use super::*;
+use crate::bootstrap::fixtures;
 use crate::bootstrap::node::{
-    ApiServerSpec, Artifacts, CaMaterial, ClusterSpec, ComponentSpec, ControlPlanePki, EtcdSpec, FileSpec,
-    KubeadmPatches, KubernetesVersion, NameFrom, NodeOptions, RemoteFile, Role, TokenSpec, UserSpec,
+    Artifacts, CaMaterial, ControlPlanePki, FileSpec, KubernetesVersion, NameFrom, NodeOptions, RemoteFile, Role,
+    UserSpec,
 };
 use crate::bootstrap::secret::Sensitive;
 
@@ -57,56 +58,32 @@ fn artifacts(os: OperatingSystem) -> Artifacts {
 }
 
 fn spec(role: Role, os: OperatingSystem) -> NodeSpec {
-    NodeSpec {
-        role,
-        cluster: ClusterSpec {
-            name: "prod".into(),
-            kubernetes_version: KubernetesVersion::parse("v1.31.4").unwrap(),
-            control_plane_endpoint: "api.example.com:6443".into(),
-            pod_subnet: Some("192.168.0.0/16".into()),
-            service_subnet: "10.96.0.0/12".into(),
-            dns_domain: "cluster.local".into(),
-            image_repository: None,
-            feature_gates: BTreeMap::new(),
-            api_server: ApiServerSpec::default(),
-            controller_manager: ComponentSpec::default(),
-            scheduler: ComponentSpec::default(),
-            etcd: EtcdSpec::default(),
-            certificate_validity: None,
-        },
-        // Always filled in, as the provider does: workers must still get none of it.
-        pki: Some(pki()),
-        ca_cert_hashes: vec![],
-        bootstrap_token: TokenSpec {
-            token: Sensitive::new("abcdef.0123456789abcdef".into()),
-            description: None,
-            expires: None,
-            usages: vec![],
-            groups: vec![],
-        },
-        node: NodeOptions { name_from: NameFrom::Aws, ..NodeOptions::default() },
-        os,
-        ignition_version: IgnitionVersion::V3_3,
-        artifacts: artifacts(os),
-        files: vec![FileSpec {
-            path: "/etc/foo.conf".into(),
-            content: Sensitive::new("foo=1\n".into()),
-            mode: 0o640,
-            owner: Some("core:1000".into()),
-            replace_generated: false,
-        }],
-        pre_kubeadm_commands: vec!["echo before".into()],
-        post_kubeadm_commands: vec!["echo after".into()],
-        users: vec![UserSpec {
-            name: "core".into(),
-            ssh_authorized_keys: vec!["ssh-ed25519 AAAA core@example".into()],
-            groups: vec!["wheel".into()],
-            ..UserSpec::default()
-        }],
-        ntp_servers: vec!["169.254.169.123".into()],
-        additional_ignition: vec![],
-        patches: KubeadmPatches::default(),
-    }
+    let mut s = fixtures::node_spec(role, os, "v1.31.4");
+    s.cluster.control_plane_endpoint = "api.example.com:6443".into();
+    // Always filled in, as the provider does: workers must still get none of it.
+    s.pki = Some(pki());
+    s.bootstrap_token.expires = None;
+    s.bootstrap_token.usages = vec![];
+    s.bootstrap_token.groups = vec![];
+    s.node = NodeOptions { name_from: NameFrom::Aws, ..NodeOptions::default() };
+    s.artifacts = artifacts(os);
+    s.files = vec![FileSpec {
+        path: "/etc/foo.conf".into(),
+        content: Sensitive::new("foo=1\n".into()),
+        mode: 0o640,
+        owner: Some("core:1000".into()),
+        replace_generated: false,
+    }];
+    s.pre_kubeadm_commands = vec!["echo before".into()];
+    s.post_kubeadm_commands = vec!["echo after".into()];
+    s.users = vec![UserSpec {
+        name: "core".into(),
+        ssh_authorized_keys: vec!["ssh-ed25519 AAAA core@example".into()],
+        groups: vec!["wheel".into()],
+        ..UserSpec::default()
+    }];
+    s.ntp_servers = vec!["169.254.169.123".into()];
+    s
 }
 
 fn yaml() -> String {

@@ -9,9 +9,9 @@ use proptest::prelude::*;
 use serde::de::DeserializeOwned;
 
 use super::*;
+use crate::bootstrap::fixtures;
 use crate::bootstrap::node::{
-    ApiServerSpec, Artifacts, ClusterSpec, ComponentSpec, EtcdSpec, IgnitionVersion, KubeadmPatches, KubernetesVersion,
-    NameFrom, NodeOptions, NodeSpec, OperatingSystem, Role, Taint as SpecTaint, TokenSpec,
+    ApiServerSpec, KubeadmPatches, NameFrom, NodeSpec, OperatingSystem, Role, Taint as SpecTaint,
 };
 use crate::bootstrap::secret::Sensitive;
 
@@ -29,47 +29,16 @@ const EXPIRES: &str = "2030-01-02T03:04:05Z";
 const HASH: &str = "sha256:0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
 
 fn spec(role: Role, version: &str) -> NodeSpec {
-    NodeSpec {
-        role,
-        cluster: ClusterSpec {
-            name: "prod".to_string(),
-            kubernetes_version: KubernetesVersion::parse(version).unwrap(),
-            control_plane_endpoint: "api.example.com".to_string(),
-            pod_subnet: Some("192.168.0.0/16".to_string()),
-            service_subnet: "10.96.0.0/12".to_string(),
-            dns_domain: "cluster.local".to_string(),
-            image_repository: None,
-            feature_gates: BTreeMap::new(),
-            api_server: ApiServerSpec {
-                extra_args: BTreeMap::from([("audit-log-maxage".to_string(), "30".to_string())]),
-                cert_sans: vec!["10.0.0.10".to_string(), "api.internal".to_string()],
-            },
-            controller_manager: ComponentSpec::default(),
-            scheduler: ComponentSpec::default(),
-            etcd: EtcdSpec::default(),
-            certificate_validity: None,
-        },
-        pki: None,
-        ca_cert_hashes: vec![HASH.to_string()],
-        bootstrap_token: TokenSpec {
-            token: Sensitive::new(TOKEN.to_string()),
-            description: Some("nodes".to_string()),
-            expires: Some(EXPIRES.to_string()),
-            usages: vec!["signing".to_string(), "authentication".to_string()],
-            groups: vec!["system:bootstrappers:kubeadm:default-node-token".to_string()],
-        },
-        node: NodeOptions::default(),
-        os: OperatingSystem::Flatcar,
-        ignition_version: IgnitionVersion::V3_3,
-        artifacts: Artifacts::Preinstalled,
-        files: Vec::new(),
-        pre_kubeadm_commands: Vec::new(),
-        post_kubeadm_commands: Vec::new(),
-        users: Vec::new(),
-        ntp_servers: Vec::new(),
-        additional_ignition: Vec::new(),
-        patches: KubeadmPatches::default(),
-    }
+    let mut s = fixtures::node_spec(role, OperatingSystem::Flatcar, version);
+    s.cluster.api_server = ApiServerSpec {
+        extra_args: BTreeMap::from([("audit-log-maxage".to_string(), "30".to_string())]),
+        cert_sans: vec!["10.0.0.10".to_string(), "api.internal".to_string()],
+    };
+    s.ca_cert_hashes = vec![HASH.to_string()];
+    s.bootstrap_token.token = Sensitive::new(TOKEN.to_string());
+    s.bootstrap_token.description = Some("nodes".to_string());
+    s.bootstrap_token.expires = Some(EXPIRES.to_string());
+    s
 }
 
 fn render_parse(spec: &NodeSpec) -> (String, Documents) {
