@@ -6,6 +6,7 @@ use sha2::{Digest as _, Sha256};
 use time::{Duration, OffsetDateTime, UtcOffset};
 use x509_parser::certificate::X509Certificate;
 use x509_parser::prelude::FromDer as _;
+use x509_parser::x509::SubjectPublicKeyInfo;
 
 use super::keys::{new_key_pair, parse_private_key, ParsedKey};
 use super::kind::{classify_spki, KeyKind};
@@ -51,7 +52,10 @@ impl CertInfo {
     /// A human-readable name of the certificate's key type, such as
     /// `RSA-2048`, `ECDSA-P521` or `Ed25519`.
     pub fn key_type(&self) -> String {
-        classify_spki(&self.spki_der).map_or_else(|| "an unrecognised key type".to_owned(), |(kind, _)| kind.describe())
+        let spki = SubjectPublicKeyInfo::from_der(&self.spki_der).ok().map(|(_, spki)| spki);
+        spki.as_ref()
+            .and_then(classify_spki)
+            .map_or_else(|| "an unrecognised key type".to_owned(), |(kind, _)| kind.describe())
     }
 }
 
@@ -205,8 +209,9 @@ pub(super) fn parse_cert(cert_pem: &str) -> Result<ParsedCert, PkiError> {
         subject.iter_common_name().next().and_then(|a| a.as_str().ok()).map(str::to_owned).unwrap_or_default();
     let subject_o = subject.iter_organization().next().and_then(|a| a.as_str().ok()).map(str::to_owned);
 
-    let spki_der = cert.public_key().raw.to_vec();
-    let (kind, public_raw) = match classify_spki(&spki_der) {
+    let spki = cert.public_key();
+    let spki_der = spki.raw.to_vec();
+    let (kind, public_raw) = match classify_spki(spki) {
         Some((kind, raw)) => (kind, raw.to_vec()),
         None => (KeyKind::Unsupported("an unrecognised key type".to_owned()), Vec::new()),
     };

@@ -1,16 +1,16 @@
-//! The small part of DER this module needs to look inside keys: single
-//! elements, INTEGER sizes and object identifiers.
+//! The small part of DER this module needs to look inside private keys,
+//! which x509-parser does not read: single elements, INTEGER sizes and
+//! object identifiers.
 
-// DER tags used when looking inside keys.
+// DER tags used when looking inside private keys.
 pub(super) const TAG_INTEGER: u8 = 0x02;
-pub(super) const TAG_BIT_STRING: u8 = 0x03;
 pub(super) const TAG_OCTET_STRING: u8 = 0x04;
 pub(super) const TAG_OID: u8 = 0x06;
 pub(super) const TAG_SEQUENCE: u8 = 0x30;
 pub(super) const TAG_EC_PARAMETERS: u8 = 0xA0;
 
 // Object identifiers (DER contents) of the key algorithms and curves this
-// module recognises.
+// module recognises, in private keys and SubjectPublicKeyInfos alike.
 pub(super) const OID_RSA_ENCRYPTION: &[u8] = &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x01];
 pub(super) const OID_RSASSA_PSS: &[u8] = &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0A];
 pub(super) const OID_EC_PUBLIC_KEY: &[u8] = &[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01];

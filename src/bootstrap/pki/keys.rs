@@ -1,6 +1,9 @@
 //! Key pairs: generating them, and reading private and public keys
 //! supplied as PEM.
 
+use x509_parser::prelude::FromDer as _;
+use x509_parser::x509::SubjectPublicKeyInfo;
+
 use super::kind::{classify_private_key, classify_spki, KeyKind, KeySyntax};
 use super::pem::{
     labels, parse_pem, shown_label, PemBlock, LABEL_EC_PARAMETERS, LABEL_EC_PRIVATE_KEY, LABEL_ENCRYPTED_PRIVATE_KEY,
@@ -144,8 +147,12 @@ pub(super) fn parse_public_key(public_pem: &str) -> Result<ParsedPublic, PkiErro
     if let Some(stray) = blocks.iter().find(|b| b.label != LABEL_PUBLIC_KEY) {
         return Err(PkiError::UnexpectedPemBlock { input: PemInput::PublicKey, label: shown_label(&stray.label) });
     }
-    let (kind, raw) = classify_spki(&block.der)
-        .ok_or(PkiError::InvalidPublicKey { problem: "the DER structure is not a SubjectPublicKeyInfo" })?;
+    let invalid = PkiError::InvalidPublicKey { problem: "the DER structure is not a SubjectPublicKeyInfo" };
+    let spki = match SubjectPublicKeyInfo::from_der(&block.der) {
+        Ok(([], spki)) => spki,
+        _ => return Err(invalid),
+    };
+    let (kind, raw) = classify_spki(&spki).ok_or(invalid)?;
     match kind {
         KeyKind::Supported(algorithm) => Ok(ParsedPublic { algorithm, public_raw: raw.to_vec() }),
         KeyKind::Unsupported(key_type) => Err(PkiError::UnsupportedKey { input: PemInput::PublicKey, key_type }),

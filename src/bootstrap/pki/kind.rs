@@ -1,5 +1,9 @@
-//! What type of key a DER SubjectPublicKeyInfo or private key holds, as far
-//! as kubeadm is concerned.
+//! What type of key a SubjectPublicKeyInfo or a DER private key holds, as
+//! far as kubeadm is concerned.
+
+use x509_parser::asn1_rs::Tag;
+use x509_parser::public_key::PublicKey;
+use x509_parser::x509::SubjectPublicKeyInfo;
 
 use super::der::*;
 use super::KeyAlgorithm;
@@ -53,34 +57,25 @@ impl KeySyntax {
     }
 }
 
-/// The key type of a DER SubjectPublicKeyInfo and its subjectPublicKey
-/// bits, or `None` when the structure is malformed.
-pub(super) fn classify_spki(der: &[u8]) -> Option<(KeyKind, &[u8])> {
-    let (spki, rest) = der_take(der, TAG_SEQUENCE)?;
-    if !rest.is_empty() {
+/// The key type of a SubjectPublicKeyInfo read by x509-parser and its
+/// subjectPublicKey bits, or `None` when the key does not have the
+/// structure its algorithm calls for.
+pub(super) fn classify_spki<'a>(spki: &'a SubjectPublicKeyInfo<'_>) -> Option<(KeyKind, &'a [u8])> {
+    let bits = &spki.subject_public_key;
+    if bits.unused_bits != 0 || bits.data.is_empty() {
         return None;
     }
-    let (algorithm, spki) = der_take(spki, TAG_SEQUENCE)?;
-    let (bits, spki) = der_take(spki, TAG_BIT_STRING)?;
-    if !spki.is_empty() {
-        return None;
-    }
-    let (&unused_bits, key) = bits.split_first()?;
-    if unused_bits != 0 || key.is_empty() {
-        return None;
-    }
-    let (oid, params) = der_take(algorithm, TAG_OID)?;
-    let kind = match oid {
-        OID_RSA_ENCRYPTION => {
-            // RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }
-            let (body, _) = der_take(key, TAG_SEQUENCE)?;
-            let (modulus, _) = der_take(body, TAG_INTEGER)?;
-            rsa_kind(integer_bits(modulus)?)
-        }
-        OID_EC_PUBLIC_KEY => ec_kind(params),
-        other => other_kind(other),
+    let algorithm = &spki.algorithm;
+    let oid = algorithm.algorithm.as_bytes();
+    let kind = match spki.parsed() {
+        Ok(PublicKey::RSA(rsa)) => rsa_kind(integer_bits(rsa.modulus)?),
+        Ok(PublicKey::EC(_)) => ec_kind(algorithm.parameters.as_ref().filter(|p| p.tag() == Tag::Oid).map(|p| p.data)),
+        // Other key types are only named, whether or not their key reads.
+        Ok(_) => other_kind(oid),
+        Err(_) if oid != OID_RSA_ENCRYPTION => other_kind(oid),
+        Err(_) => return None,
     };
-    Some((kind, key))
+    Some((kind, &bits.data))
 }
 
 /// The key type of a DER private key in the given syntax, or `None` when
@@ -101,7 +96,7 @@ pub(super) fn classify_private_key(syntax: KeySyntax, der: &[u8]) -> Option<KeyK
             }
             let (_, body) = der_take(body, TAG_OCTET_STRING)?;
             let (params, _) = der_take(body, TAG_EC_PARAMETERS)?;
-            Some(ec_kind(params))
+            Some(ec_kind(named_curve(params)))
         }
         KeySyntax::Pkcs8 => {
             // PrivateKeyInfo ::= SEQUENCE { version INTEGER (0 or 1),
@@ -118,7 +113,7 @@ pub(super) fn classify_private_key(syntax: KeySyntax, der: &[u8]) -> Option<KeyK
                     let (rsa, _) = der_take(inner, TAG_SEQUENCE)?;
                     rsa_private_kind(rsa)
                 }
-                OID_EC_PUBLIC_KEY => Some(ec_kind(params)),
+                OID_EC_PUBLIC_KEY => Some(ec_kind(named_curve(params))),
                 other => Some(other_kind(other)),
             }
         }
@@ -143,10 +138,14 @@ fn rsa_kind(bits: usize) -> KeyKind {
     }
 }
 
-/// The kind of an EC key from its algorithm parameters, which should be a
-/// named curve.
-fn ec_kind(params: &[u8]) -> KeyKind {
-    let Some((curve, _)) = der_take(params, TAG_OID) else {
+/// The curve OID that DER EC parameters start with, if they name one.
+fn named_curve(params: &[u8]) -> Option<&[u8]> {
+    der_take(params, TAG_OID).map(|(curve, _)| curve)
+}
+
+/// The kind of an EC key from the named curve of its parameters.
+fn ec_kind(curve: Option<&[u8]>) -> KeyKind {
+    let Some(curve) = curve else {
         return KeyKind::Unsupported("ECDSA with explicit curve parameters".to_owned());
     };
     match curve {

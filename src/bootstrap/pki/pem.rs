@@ -1,6 +1,8 @@
 //! Reading PEM text: the blocks it holds, their labels and decoded bytes.
-
-use base64::Engine as _;
+//!
+//! Lines tell where each block begins and ends, so that text outside
+//! blocks is ignored and every problem names its block; the `pem` crate
+//! decodes the block itself (RFC 1421 headers and the base64 body).
 
 use super::{PemInput, PkiError};
 
@@ -44,24 +46,17 @@ pub(super) fn labels(blocks: &[PemBlock]) -> Vec<String> {
 /// OpenSSL does; at least one block must be present.
 pub(super) fn parse_pem(input: PemInput, text: &str) -> Result<Vec<PemBlock>, PkiError> {
     let malformed = |problem: String| PkiError::MalformedPem { input, problem };
-    let engine = base64::engine::GeneralPurpose::new(
-        &base64::alphabet::STANDARD,
-        base64::engine::GeneralPurposeConfig::new()
-            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
-    );
     let mut blocks = Vec::new();
-    let mut lines = text.lines();
+    let mut lines = text.lines().map(str::trim);
     while let Some(line) = lines.next() {
-        let Some(label) = begin_label(line.trim()) else {
+        let Some(label) = begin_label(line) else {
             continue;
         };
         let shown = shown_label(label);
-        let mut body = String::new();
-        let mut has_headers = false;
+        let mut inner = Vec::new();
         let mut closed = false;
-        for inner in lines.by_ref() {
-            let inner = inner.trim();
-            if let Some(end) = end_label(inner) {
+        for line in lines.by_ref() {
+            if let Some(end) = end_label(line) {
                 if end != label {
                     return Err(malformed(format!(
                         "the {shown} block is closed by an END line for {}",
@@ -71,30 +66,41 @@ pub(super) fn parse_pem(input: PemInput, text: &str) -> Result<Vec<PemBlock>, Pk
                 closed = true;
                 break;
             }
-            if begin_label(inner).is_some() {
+            if begin_label(line).is_some() {
                 return Err(malformed(format!("the {shown} block has no END line before the next BEGIN line")));
             }
-            if inner.contains(':') {
-                has_headers = true;
-            } else {
-                body.push_str(inner);
+            if !line.is_empty() {
+                inner.push(line);
             }
         }
         if !closed {
             return Err(malformed(format!("the {shown} block has no \"-----END {shown}-----\" line")));
         }
-        let der = engine
-            .decode(body.as_bytes())
-            .map_err(|_| malformed(format!("the body of the {shown} block is not valid base64")))?;
-        if der.is_empty() {
+        let block =
+            decode(&inner).ok_or_else(|| malformed(format!("the body of the {shown} block is not valid base64")))?;
+        if block.contents().is_empty() {
             return Err(malformed(format!("the {shown} block is empty")));
         }
-        blocks.push(PemBlock { label: label.to_owned(), der, has_headers });
+        let has_headers = block.headers().iter().next().is_some();
+        blocks.push(PemBlock { label: label.to_owned(), der: block.into_contents(), has_headers });
     }
     if blocks.is_empty() {
         return Err(PkiError::NotPem { input });
     }
     Ok(blocks)
+}
+
+/// Has the `pem` crate decode the non-blank lines between a BEGIN and an
+/// END line: the headers, and the body as base64 with the padding it
+/// requires. The leading `Key: value` lines are the headers, as Go's
+/// encoding/pem reads them. The crate gets a fixed label (it refuses some
+/// that OpenSSL takes), and no dash run, which would end the block early.
+fn decode(lines: &[&str]) -> Option<pem::Pem> {
+    if lines.iter().any(|l| l.contains("-----")) {
+        return None;
+    }
+    let (headers, body) = lines.split_at(lines.iter().position(|l| !l.contains(':')).unwrap_or(lines.len()));
+    pem::parse(format!("-----BEGIN PEM-----\n{}\n\n{}\n-----END PEM-----\n", headers.join("\n"), body.join("\n"))).ok()
 }
 
 /// The label of a `-----BEGIN <label>-----` line.
