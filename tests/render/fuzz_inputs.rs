@@ -26,12 +26,10 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use terraform_provider_kubeadm::bootstrap::capi;
 use terraform_provider_kubeadm::bootstrap::duration::GoDuration;
+use terraform_provider_kubeadm::bootstrap::fixtures;
 use terraform_provider_kubeadm::bootstrap::ignition;
 use terraform_provider_kubeadm::bootstrap::kubeadm;
-use terraform_provider_kubeadm::bootstrap::node::{
-    ApiServerSpec, Artifacts, ClusterSpec, ComponentSpec, EtcdSpec, FileSpec, IgnitionVersion, KubeadmPatches,
-    KubernetesVersion, NodeOptions, NodeSpec, OperatingSystem, Role, TokenSpec,
-};
+use terraform_provider_kubeadm::bootstrap::node::{FileSpec, KubernetesVersion, NodeSpec, OperatingSystem, Role};
 use terraform_provider_kubeadm::bootstrap::pki::{self, CaRole, KeyAlgorithm};
 use terraform_provider_kubeadm::bootstrap::secret::Sensitive;
 use terraform_provider_kubeadm::bootstrap::token::{self, BootstrapToken};
@@ -831,42 +829,8 @@ fn fuzz_pem_validation() {
 
 fn spec(role: Role, version: &str) -> NodeSpec {
     NodeSpec {
-        role,
-        cluster: ClusterSpec {
-            name: "prod".to_string(),
-            kubernetes_version: KubernetesVersion::parse(version).expect("version"),
-            control_plane_endpoint: "api.example.com".to_string(),
-            pod_subnet: Some("192.168.0.0/16".to_string()),
-            service_subnet: "10.96.0.0/12".to_string(),
-            dns_domain: "cluster.local".to_string(),
-            image_repository: None,
-            feature_gates: BTreeMap::new(),
-            api_server: ApiServerSpec::default(),
-            controller_manager: ComponentSpec::default(),
-            scheduler: ComponentSpec::default(),
-            etcd: EtcdSpec::default(),
-            certificate_validity: None,
-        },
-        pki: None,
         ca_cert_hashes: vec![format!("sha256:{}", "0f".repeat(32))],
-        bootstrap_token: TokenSpec {
-            token: Sensitive::new("abcdef.0123456789abcdef".to_string()),
-            description: None,
-            expires: Some("2030-01-02T03:04:05Z".to_string()),
-            usages: vec!["signing".to_string(), "authentication".to_string()],
-            groups: vec!["system:bootstrappers:kubeadm:default-node-token".to_string()],
-        },
-        node: NodeOptions::default(),
-        os: OperatingSystem::Flatcar,
-        ignition_version: IgnitionVersion::V3_3,
-        artifacts: Artifacts::Preinstalled,
-        files: Vec::new(),
-        pre_kubeadm_commands: Vec::new(),
-        post_kubeadm_commands: Vec::new(),
-        users: Vec::new(),
-        ntp_servers: Vec::new(),
-        additional_ignition: Vec::new(),
-        patches: KubeadmPatches::default(),
+        ..fixtures::node_spec(role, OperatingSystem::Flatcar, version)
     }
 }
 

@@ -5,18 +5,16 @@
 //! uses only part of it.
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
 
+use terraform_provider_kubeadm::bootstrap::fixtures;
 use terraform_provider_kubeadm::bootstrap::ignition;
 use terraform_provider_kubeadm::bootstrap::kubeadm;
 use terraform_provider_kubeadm::bootstrap::node::{
-    ApiServerSpec, Artifacts, CaMaterial, ClusterSpec, ComponentSpec, ControlPlanePki, EtcdSpec, FileSpec,
-    IgnitionVersion, KubeadmPatches, KubernetesVersion, NameFrom, NodeOptions, NodeSpec, OperatingSystem, Role,
-    TokenSpec, UserSpec,
+    Artifacts, CaMaterial, ControlPlanePki, FileSpec, NameFrom, NodeOptions, NodeSpec, OperatingSystem, Role, UserSpec,
 };
 use terraform_provider_kubeadm::bootstrap::pki::{self, KeyAlgorithm};
 use terraform_provider_kubeadm::bootstrap::secret::Sensitive;
@@ -85,58 +83,36 @@ pub fn node_spec(
     pki: &ControlPlanePki,
     artifacts: Artifacts,
 ) -> NodeSpec {
-    NodeSpec {
-        role,
-        cluster: ClusterSpec {
-            name: "golden".into(),
-            kubernetes_version: KubernetesVersion::parse(version).unwrap(),
-            control_plane_endpoint: "api.golden.example.com:6443".into(),
-            pod_subnet: Some("192.168.0.0/16".into()),
-            service_subnet: "10.96.0.0/12".into(),
-            dns_domain: "cluster.local".into(),
-            image_repository: None,
-            feature_gates: BTreeMap::new(),
-            api_server: ApiServerSpec::default(),
-            controller_manager: ComponentSpec::default(),
-            scheduler: ComponentSpec::default(),
-            etcd: EtcdSpec::default(),
-            certificate_validity: None,
-        },
-        // Set for every role, as the provider does: workers must not get it.
-        pki: Some(pki.clone()),
-        ca_cert_hashes: vec![pki::ca_cert_hash(&pki.ca.cert_pem).unwrap()],
-        bootstrap_token: TokenSpec {
-            token: Sensitive::new(TOKEN.into()),
-            description: Some("golden nodes".into()),
-            expires: Some("2026-01-02T00:00:00Z".into()),
-            usages: vec!["signing".into(), "authentication".into()],
-            groups: vec!["system:bootstrappers:kubeadm:default-node-token".into()],
-        },
-        node: NodeOptions { name_from: NameFrom::Aws, ..NodeOptions::default() },
-        os,
-        ignition_version: IgnitionVersion::V3_3,
-        artifacts,
-        files: vec![FileSpec {
-            path: "/etc/golden/motd".into(),
-            content: Sensitive::new("welcome to the golden cluster\n".into()),
-            mode: 0o640,
-            owner: Some("core:core".into()),
-            replace_generated: false,
-        }],
-        pre_kubeadm_commands: vec!["echo pre-kubeadm".into()],
-        post_kubeadm_commands: vec!["echo post-kubeadm".into()],
-        users: vec![UserSpec {
-            name: "core".into(),
-            ssh_authorized_keys: vec![
-                "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGoldenKeyGoldenKeyGoldenKeyGoldenKey00 ops".into(),
-            ],
-            groups: vec!["wheel".into()],
-            ..UserSpec::default()
-        }],
-        ntp_servers: vec!["169.254.169.123".into()],
-        additional_ignition: vec![],
-        patches: KubeadmPatches::default(),
-    }
+    let mut spec = fixtures::node_spec(role, os, version);
+    spec.cluster.name = "golden".into();
+    spec.cluster.control_plane_endpoint = "api.golden.example.com:6443".into();
+    // Set for every role, as the provider does: workers must not get it.
+    spec.pki = Some(pki.clone());
+    spec.ca_cert_hashes = vec![pki::ca_cert_hash(&pki.ca.cert_pem).unwrap()];
+    spec.bootstrap_token.token = Sensitive::new(TOKEN.into());
+    spec.bootstrap_token.description = Some("golden nodes".into());
+    spec.bootstrap_token.expires = Some("2026-01-02T00:00:00Z".into());
+    spec.node = NodeOptions { name_from: NameFrom::Aws, ..NodeOptions::default() };
+    spec.artifacts = artifacts;
+    spec.files = vec![FileSpec {
+        path: "/etc/golden/motd".into(),
+        content: Sensitive::new("welcome to the golden cluster\n".into()),
+        mode: 0o640,
+        owner: Some("core:core".into()),
+        replace_generated: false,
+    }];
+    spec.pre_kubeadm_commands = vec!["echo pre-kubeadm".into()];
+    spec.post_kubeadm_commands = vec!["echo post-kubeadm".into()];
+    spec.users = vec![UserSpec {
+        name: "core".into(),
+        ssh_authorized_keys: vec![
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGoldenKeyGoldenKeyGoldenKeyGoldenKey00 ops".into()
+        ],
+        groups: vec!["wheel".into()],
+        ..UserSpec::default()
+    }];
+    spec.ntp_servers = vec!["169.254.169.123".into()];
+    spec
 }
 
 pub fn render(spec: &NodeSpec) -> ignition::Rendered {
