@@ -17,6 +17,7 @@ use crate::tfplugin::diag::{AttrPath, Diagnostic, Diagnostics};
 use crate::tfplugin::framework::DataSource;
 use crate::tfplugin::schema::{Attribute, Block, Schema};
 use crate::tfplugin::types::Type;
+use crate::tfplugin::validators::checked;
 use crate::tfplugin::value::Value;
 
 pub const TYPE_NAME: &str = "kubeadm_capi_manifests";
@@ -30,17 +31,11 @@ pub fn schema() -> Schema {
         Attribute::string("namespace")
             .default(Value::from(DEFAULT_NAMESPACE))
             .describe("Namespace of the Cluster API objects.")
-            .validate(|v| match v.as_str().map(kube::check_namespace) {
-                Some(Err(e)) => vec![Diagnostic::error("Invalid namespace", format!("{e}."))],
-                _ => vec![],
-            }),
+            .validate(checked("Invalid namespace", kube::check_namespace)),
         Attribute::string("cluster_name")
             .required()
             .describe("Name of the Cluster API `Cluster` whose objects are read (objects are selected by the `cluster.x-k8s.io/cluster-name` label).")
-            .validate(|v| match v.as_str().map(kube::check_cluster_name) {
-                Some(Err(e)) => vec![Diagnostic::error("Invalid cluster_name", format!("{e}."))],
-                _ => vec![],
-            }),
+            .validate(checked("Invalid cluster_name", kube::check_cluster_name)),
         Attribute::string("id").computed().describe("`<namespace>/<cluster_name>`."),
         Attribute::string_map("manifests").computed().describe(
             "Machine name → multi-document YAML holding, in this order, the `Cluster`, its `KubeadmControlPlane` (for workers too: their file templates may read the control plane's version), the Machine's `MachineDeployment` (worker Machines), the `Machine` and its `KubeadmConfig`: the input of `kubeadm_ignition_config.capi_manifests`. `metadata.managedFields` and the bootstrap tokens Cluster API writes into bootstrap configs are dropped, `status` is kept (the Cluster's status tells whether the control plane is initialized).",

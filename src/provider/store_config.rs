@@ -5,6 +5,7 @@
 use crate::bootstrap::duration::GoDuration;
 use crate::tfplugin::diag::{AttrPath, Diagnostic, Diagnostics};
 use crate::tfplugin::schema::{Attribute, Block, BlockType, Nesting};
+use crate::tfplugin::validators::string_where;
 use crate::tfplugin::value::Value;
 
 /// The default directory of the local store.
@@ -56,13 +57,11 @@ pub(super) fn block_type() -> BlockType {
         Attribute::string("endpoint")
             .optional()
             .describe("S3-compatible endpoint URL, for MinIO, Ceph or a local test server.")
-            .validate(|v| match v.as_str() {
-                Some(u) if !(u.starts_with("http://") || u.starts_with("https://")) => vec![Diagnostic::error(
-                    "Invalid S3 endpoint",
-                    format!("{u:?} is not an http:// or https:// URL. Example: \"https://s3.eu-west-1.amazonaws.com\"."),
-                )],
-                _ => vec![],
-            }),
+            .validate(string_where(
+                "Invalid S3 endpoint",
+                |u| u.starts_with("http://") || u.starts_with("https://"),
+                |u| format!("{u:?} is not an http:// or https:// URL. Example: \"https://s3.eu-west-1.amazonaws.com\"."),
+            )),
         Attribute::bool("force_path_style")
             .optional()
             .describe("Address the bucket in the path (`endpoint/bucket/key`) rather than the host name. Default: `false`."),

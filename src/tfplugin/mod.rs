@@ -18,6 +18,7 @@ pub mod server;
 pub mod test_client;
 pub mod tls;
 pub mod types;
+pub mod validators;
 pub mod value;
 
 /// Code generated from `proto/`.

@@ -33,6 +33,7 @@ use crate::tfplugin::framework::{EphemeralResource, Opened, Plan, Private, Resou
 use crate::tfplugin::planning;
 use crate::tfplugin::schema::{Attribute, Block, Schema};
 use crate::tfplugin::types::Type;
+use crate::tfplugin::validators::checked;
 use crate::tfplugin::value::Value;
 
 pub const TYPE_NAME: &str = "kubeadm_kubeconfig";
@@ -75,17 +76,11 @@ fn block() -> Block {
         Attribute::string("server")
             .required()
             .describe("The API server URL written into the kubeconfig, `https://host:port`, e.g. the control-plane endpoint `https://api.example.com:6443`.")
-            .validate(|v| match v.as_str().map(admin::check_server) {
-                Some(Err(e)) => vec![Diagnostic::error("Invalid server", format!("{e}."))],
-                _ => vec![],
-            }),
+            .validate(checked("Invalid server", admin::check_server)),
         Attribute::string("cluster_name")
             .optional_computed()
             .describe("The cluster's name in the kubeconfig. Defaults to the CA's `cluster_name`, else `kubernetes` (kubeadm's default).")
-            .validate(|v| match v.as_str().map(admin::check_cluster_name) {
-                Some(Err(e)) => vec![Diagnostic::error("Invalid cluster_name", format!("{e}."))],
-                _ => vec![],
-            }),
+            .validate(checked("Invalid cluster_name", admin::check_cluster_name)),
         Attribute::string("kubernetes_version")
             .optional()
             .describe("The cluster's Kubernetes release (`v1.31.4`): picks the groups kubeadm's `admin.conf` has in that release when `groups` is not set.")
@@ -99,10 +94,7 @@ fn block() -> Block {
         Attribute::string("username")
             .default(Value::from(admin::DEFAULT_USERNAME))
             .describe("The client certificate's common name: the Kubernetes user.")
-            .validate(|v| match v.as_str().map(admin::check_username) {
-                Some(Err(e)) => vec![Diagnostic::error("Invalid username", format!("{e}."))],
-                _ => vec![],
-            }),
+            .validate(checked("Invalid username", admin::check_username)),
         Attribute::string_list("groups")
             .optional_computed()
             .describe(&format!(
@@ -132,10 +124,7 @@ fn block() -> Block {
         Attribute::string("key_algorithm")
             .default(Value::from(DEFAULT_KEY_ALGORITHM))
             .describe(&format!("The client key's algorithm, by kubeadm's `encryptionAlgorithm` names: {}.", algs.join(", ")))
-            .validate(|v| match v.as_str().map(KeyAlgorithm::parse) {
-                Some(Err(e)) => vec![Diagnostic::error("Invalid key_algorithm", format!("{e}."))],
-                _ => vec![],
-            }),
+            .validate(checked("Invalid key_algorithm", KeyAlgorithm::parse)),
         Attribute::string("kubeconfig")
             .computed()
             .sensitive()

@@ -6,6 +6,7 @@ use crate::bootstrap::node::{DEFAULT_DNS_DOMAIN, DEFAULT_SERVICE_SUBNET};
 use crate::tfplugin::diag::Diagnostic;
 use crate::tfplugin::schema::{Attribute, Block, BlockType, Nesting};
 use crate::tfplugin::types::Type;
+use crate::tfplugin::validators::{one_of, string_where};
 use crate::tfplugin::value::Value;
 
 use super::{CA_FIELDS, TOKEN_FIELDS};
@@ -15,19 +16,6 @@ fn object_of(fields: &[&str]) -> Type {
         let t = if matches!(*f, "usages" | "groups") { Type::list(Type::String) } else { Type::String };
         (f.to_string(), t)
     }))
-}
-
-fn one_of(name: &'static str, allowed: &'static [&'static str]) -> impl Fn(&Value) -> Vec<Diagnostic> + Send + Sync {
-    move |v| match v.as_str() {
-        Some(s) if !allowed.contains(&s) => vec![Diagnostic::error(
-            format!("Invalid {name}"),
-            format!(
-                "{s:?} is not supported; use one of: {}.",
-                allowed.iter().map(|a| format!("\"{a}\"")).collect::<Vec<_>>().join(", ")
-            ),
-        )],
-        _ => vec![],
-    }
 }
 
 fn component(name: &str, what: &str) -> BlockType {
@@ -139,11 +127,8 @@ pub fn input_block() -> Block {
             Attribute::string("sha512")
                 .required()
                 .describe("Hex SHA-512 of the file; the node refuses anything else.")
-                .validate(|v| match v.as_str() {
-                    Some(s) if !valid_sha512(s) => vec![Diagnostic::error("Invalid sha512", "Write the SHA-512 as 128 hex digits.")],
-                    _ => vec![],
-                }),
-            Attribute::string("mode").optional().describe("File mode, default `0755`.").validate(mode_validator),
+                .validate(string_where("Invalid sha512", valid_sha512, |_| "Write the SHA-512 as 128 hex digits.".into())),
+            Attribute::string("mode").optional().describe("File mode, default `0755`.").validate(mode_validator()),
             Attribute::string("extract_to").optional().describe("Unpack this `.tar.gz` into this directory before kubeadm runs."),
         ]),
     )])
@@ -152,7 +137,7 @@ pub fn input_block() -> Block {
     let files = Block::new(vec![
         Attribute::string("path").required().describe("Absolute path."),
         Attribute::string("content").required().sensitive().describe("File contents."),
-        Attribute::string("mode").default(Value::from("0644")).describe("Octal mode.").validate(mode_validator),
+        Attribute::string("mode").default(Value::from("0644")).describe("Octal mode.").validate(mode_validator()),
         Attribute::string("owner").optional().describe("`user:group`, default `root:root`."),
     ]);
     let users = Block::new(vec![
@@ -228,14 +213,10 @@ pub fn input_block() -> Block {
     ])
 }
 
-fn mode_validator(v: &Value) -> Vec<Diagnostic> {
-    match v.as_str() {
-        Some(s) if parse_mode(s).is_none() => {
-            vec![Diagnostic::error(
-                "Invalid file mode",
-                format!("{s:?} is not an octal mode such as \"0644\" or \"0755\"."),
-            )]
-        }
-        _ => vec![],
-    }
+fn mode_validator() -> impl Fn(&Value) -> Vec<Diagnostic> + Send + Sync {
+    string_where(
+        "Invalid file mode",
+        |s| parse_mode(s).is_some(),
+        |s| format!("{s:?} is not an octal mode such as \"0644\" or \"0755\"."),
+    )
 }
