@@ -188,17 +188,29 @@ impl Manifest {
     }
 }
 
-/// Why a manifest could not be read.
+/// Why a manifest could not be read, by kind: the reader that fails says
+/// which (a file reader by its I/O error kind, HTTP by the status or the
+/// transport error's kind, an object store by its answer), so no error text
+/// is ever looked into. The reason is what users read.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Unread {
-    /// There is none at the URL.
+pub enum Unread {
+    /// There is none at the URL (no such file, HTTP 404, a host name that
+    /// does not resolve, no such object): the version is not supported by
+    /// this artifact source.
     Missing(String),
     /// It is there, or may be, but cannot be read.
     Unreadable(String),
 }
 
+impl std::fmt::Display for Unread {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.reason())
+    }
+}
+
 impl Unread {
-    fn reason(self) -> String {
+    /// The reason, as the reader words it.
+    pub fn reason(&self) -> &str {
         match self {
             Unread::Missing(r) | Unread::Unreadable(r) => r,
         }
@@ -212,26 +224,12 @@ impl Unread {
             Unread::Unreadable(reason) => ArtifactError::Unreadable { url: url.to_string(), reason },
         }
     }
-
-    /// Sorts the text of a reader that reports only text (a file read, the
-    /// S3 store, a reading done ahead of time).
-    fn from_text(reason: String) -> Unread {
-        let missing = reason.contains("No such file")
-            || reason.contains("404")
-            || reason.contains("not found")
-            || reason.contains("NotFound");
-        if missing {
-            Unread::Missing(reason)
-        } else {
-            Unread::Unreadable(reason)
-        }
-    }
 }
 
 /// Reads a manifest from a local path, `file://`, `http://` or `https://`.
 /// (`s3://` manifests are read by the S3 store.)
-pub fn fetch(url: &str) -> Result<Vec<u8>, String> {
-    read(url).map_err(Unread::reason)
+pub fn fetch(url: &str) -> Result<Vec<u8>, Unread> {
+    read(url)
 }
 
 fn read(url: &str) -> Result<Vec<u8>, Unread> {
@@ -281,15 +279,14 @@ pub fn load(url: &str, version: &KubernetesVersion) -> Result<Manifest, Artifact
 }
 
 /// Like [`load`], with the caller's way of reading `url` (e.g. through an
-/// S3 client for `s3://`). Its error text is all there is to go by: one that
-/// says a file or object is not there (`No such file`, `404`, `not found`,
-/// `NotFound`) is a missing manifest.
+/// S3 client for `s3://`, or a reading done ahead of time): it says whether
+/// the manifest is missing or unreadable, as [`fetch`] does.
 pub fn load_with(
     url: &str,
     version: &KubernetesVersion,
-    fetch: impl FnOnce(&str) -> Result<Vec<u8>, String>,
+    fetch: impl FnOnce(&str) -> Result<Vec<u8>, Unread>,
 ) -> Result<Manifest, ArtifactError> {
-    let bytes = fetch(url).map_err(|reason| Unread::from_text(reason).into_error(url, version))?;
+    let bytes = fetch(url).map_err(|u| u.into_error(url, version))?;
     Manifest::parse(&bytes, url, version)
 }
 
@@ -379,7 +376,7 @@ mod tests {
         );
         let e = load(&url, &v()).unwrap_err();
         assert_eq!(e.to_string(), format!("cannot read the artifacts manifest at {url}: http status: 500"));
-        // Read ahead of time, the text tells the same.
+        // Read ahead of time, the kind is kept.
         let e = load_with(&url, &v(), fetch).unwrap_err();
         assert!(matches!(e, ArtifactError::Missing { .. }), "{e}");
         server.join().unwrap();

@@ -17,10 +17,12 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::OnceCell;
 
+use crate::bootstrap::artifacts::Unread;
+
 /// How long a manifest (or the reason it could not be read) is reused.
 pub const FRESH_FOR: Duration = Duration::from_secs(60);
 
-type Read = Result<Vec<u8>, String>;
+type Read = Result<Vec<u8>, Unread>;
 
 struct Entry {
     created: Instant,
@@ -88,10 +90,10 @@ mod tests {
             let got = cache
                 .get("https://down/m.json", || async {
                     reads.fetch_add(1, Ordering::SeqCst);
-                    Err("connection refused".to_string())
+                    Err(Unread::Unreadable("connection refused".to_string()))
                 })
                 .await;
-            assert_eq!(got.unwrap_err(), "connection refused");
+            assert_eq!(got.unwrap_err().reason(), "connection refused");
         }
         assert_eq!(reads.load(Ordering::SeqCst), 1);
     }

@@ -2,6 +2,7 @@
 //! rendering its Ignition config.
 
 use super::*;
+use crate::bootstrap::artifacts::Unread;
 
 /// A rendered node.
 pub struct Rendered {
@@ -60,7 +61,7 @@ pub(super) fn input_path(what: &str) -> Option<AttrPath> {
 /// reading them never blocks: once per provider process for all the nodes
 /// that share it (see `manifest_cache`), `s3://` through the provider's S3
 /// client, anything else on a blocking-I/O thread.
-pub(super) async fn prefetch(config: &Value, data: Option<&ProviderData>) -> BTreeMap<String, Result<Vec<u8>, String>> {
+pub(super) async fn prefetch(config: &Value, data: Option<&ProviderData>) -> BTreeMap<String, Result<Vec<u8>, Unread>> {
     let mut out = BTreeMap::new();
     let a = config.get("kubernetes_artifacts");
     let Some(url) = a.get("manifest_url").as_str() else { return out };
@@ -75,23 +76,23 @@ pub(super) async fn prefetch(config: &Value, data: Option<&ProviderData>) -> BTr
     out
 }
 
-pub(super) async fn read_manifest(url: &str, data: Option<&ProviderData>) -> Result<Vec<u8>, String> {
+pub(super) async fn read_manifest(url: &str, data: Option<&ProviderData>) -> Result<Vec<u8>, Unread> {
     if url.starts_with("s3://") {
         return match data.and_then(|d| d.s3.as_ref()) {
-            None => {
-                Err("s3:// manifests are read with the provider's S3 store; configure store { s3 { ... } }".to_string())
-            }
+            None => Err(Unread::Unreadable(
+                "s3:// manifests are read with the provider's S3 store; configure store { s3 { ... } }".to_string(),
+            )),
             Some(s3) => match s3.get_url(url, artifacts::MANIFEST_LIMIT).await {
                 Ok(Some(bytes)) => Ok(bytes),
-                Ok(None) => Err("NotFound".to_string()),
-                Err(e) => Err(e.to_string()),
+                Ok(None) => Err(Unread::Missing("NotFound".to_string())),
+                Err(e) => Err(Unread::Unreadable(e.to_string())),
             },
         };
     }
     let owned = url.to_string();
     tokio::task::spawn_blocking(move || artifacts::fetch(&owned))
         .await
-        .unwrap_or_else(|e| Err(format!("the read did not finish: {e}")))
+        .unwrap_or_else(|e| Err(Unread::Unreadable(format!("the read did not finish: {e}"))))
 }
 
 /// Reads and renders; `None` when inputs are unknown or wrong.

@@ -10,6 +10,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::bootstrap::artifacts::Unread;
 use crate::bootstrap::node::{IgnitionVersion, NodeSpec, OperatingSystem, Role};
 use crate::tfplugin::diag::{AttrPath, Diagnostic, Diagnostics};
 use crate::tfplugin::value::Value;
@@ -61,9 +62,9 @@ pub struct Reader<'a> {
     /// Fetch the artifacts manifest (plan and apply); validation skips it.
     pub fetch_manifest: bool,
     /// Manifests already read by the caller (once per process, `s3://` ones
-    /// through the store's client): URL → bytes, or the reason they could not
-    /// be read. A URL missing here is read on the spot.
-    pub prefetched: Option<&'a BTreeMap<String, Result<Vec<u8>, String>>>,
+    /// through the store's client): URL → bytes, or why they could not be
+    /// read. A URL missing here is read on the spot.
+    pub prefetched: Option<&'a BTreeMap<String, Result<Vec<u8>, Unread>>>,
 }
 
 /// How many problems of one list (files, manifest findings) are reported
