@@ -402,8 +402,8 @@ pub(super) fn parse_exec_credential(stdout: &[u8], api_version: &str) -> Result<
     let expires = match field("expirationTimestamp")? {
         None => None,
         Some(t) => Some(
-            time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
-                .map_err(|_| "returned an expirationTimestamp that is not an RFC 3339 time".to_string())?,
+            crate::bootstrap::timestamp::parse_rfc3339(t)
+                .ok_or_else(|| "returned an expirationTimestamp that is not an RFC 3339 time".to_string())?,
         ),
     };
     Ok(ExecCredential { token: token.map(|t| Sensitive::new(t.to_string())), client_cert, expires })
